@@ -1,0 +1,33 @@
+# backorder_po_link: developer commands. See README.md.
+SHELL := /bin/bash
+export ODOO_SRC ?= $(HOME)/.cache/odoo/18.0
+
+.PHONY: help venv demo demo-reset test test-core test-core-baseline clean
+
+help:
+	@echo "make demo                 serve Odoo with the addon and demo data on http://localhost:8069"
+	@echo "make demo-reset           rebuild the demo database, then serve it"
+	@echo "make test                 the whole test suite on a fresh database"
+	@echo "make test-core            Odoo's sale_stock/purchase_stock/sale_purchase_stock tests with the addon"
+	@echo "make test-core-baseline   the same tests without the addon: writes tools/core-baseline-failures.txt"
+
+venv:
+	@bash tools/bootstrap.sh
+
+demo:
+	@bash tools/demo.sh
+
+demo-reset:
+	@bash tools/demo.sh --reset
+
+test:
+	@bash tools/test.sh
+
+test-core:
+	@bash tools/test_core.sh
+
+test-core-baseline:
+	@bash tools/test_core.sh --baseline
+
+clean:
+	rm -rf .build .coverage

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Provision everything `make demo` / `make test` need, idempotently:
+#   - Odoo 18.0 source in $ODOO_SRC (shallow clone of the official branch when missing),
+#   - a virtualenv in $VENV with Odoo's requirements, Odoo (editable) and the dev tools,
+#   - a check that PostgreSQL answers.
+# A second run costs about a second: each step is skipped when its stamp is newer
+# than its inputs.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/18.0}"
+ODOO_REPO="${ODOO_REPO:-https://github.com/odoo/odoo.git}"
+VENV="${VENV:-$here/.venv}"
+PYTHON="${PYTHON:-python3.11}"
+
+say() { printf '[bootstrap] %s\n' "$*" >&2; }
+die() { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- Odoo source --------------------------------------------------------------
+if [ ! -f "$ODOO_SRC/odoo/release.py" ]; then
+  say "No Odoo source in $ODOO_SRC: cloning the official 18.0 branch (shallow)."
+  mkdir -p "$(dirname "$ODOO_SRC")"
+  if ! git clone --depth 1 --branch 18.0 "$ODOO_REPO" "$ODOO_SRC"; then
+    rm -rf "$ODOO_SRC"
+    die "Odoo 18.0 source is missing and could not be cloned from $ODOO_REPO.
+  Provide it yourself, then run this again:
+    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo.git $ODOO_SRC
+  or point ODOO_SRC at an existing Odoo 18.0 checkout: make test ODOO_SRC=/path/to/odoo"
+  fi
+fi
+grep -q "version_info = (18, 0" "$ODOO_SRC/odoo/release.py" \
+  || die "$ODOO_SRC does not hold Odoo 18.0 (see odoo/release.py). Set ODOO_SRC to an Odoo 18.0 checkout."
+
+# --- virtualenv ---------------------------------------------------------------
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+  || say "warning: $("$PYTHON" --version) found; Odoo 18 is tested here with Python 3.11."
+if [ ! -x "$VENV/bin/python" ]; then
+  say "Creating virtualenv $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+export PIP_CONSTRAINT="$here/tools/pip-constraints.txt"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+pip=("$VENV/bin/python" -m pip install -q)
+
+stamp="$VENV/.bootstrap-stamp"
+if [ ! -f "$stamp" ] || [ "$ODOO_SRC/requirements.txt" -nt "$stamp" ] \
+   || [ "$here/requirements-dev.txt" -nt "$stamp" ] || [ "$here/tools/bootstrap.sh" -nt "$stamp" ] \
+   || [ "$(cat "$VENV/.odoo-src" 2>/dev/null)" != "$ODOO_SRC" ]; then
+  for hdr in /usr/include/postgresql/libpq-fe.h /usr/include/ldap.h /usr/include/sasl/sasl.h; do
+    [ -f "$hdr" ] || die "Missing C header $hdr needed to build psycopg2 / python-ldap.
+  On Debian/Ubuntu: sudo apt-get install libpq-dev libldap2-dev libsasl2-dev"
+  done
+  say "Installing Odoo's requirements and the dev tools into $VENV (first run takes a few minutes)"
+  "${pip[@]}" "setuptools<81" wheel
+  "${pip[@]}" -r "$ODOO_SRC/requirements.txt"
+  "${pip[@]}" -r "$here/requirements-dev.txt"
+  "${pip[@]}" --no-build-isolation --no-deps -e "$ODOO_SRC"
+  printf '%s' "$ODOO_SRC" > "$VENV/.odoo-src"
+  touch "$stamp"
+fi
+
+# --- PostgreSQL ---------------------------------------------------------------
+if ! "$VENV/bin/python" - <<'PY' 2>/tmp/bootstrap-pg.$$; then
+import psycopg2
+psycopg2.connect(dbname="postgres", connect_timeout=5).close()
+PY
+  err="$(cat /tmp/bootstrap-pg.$$)"; rm -f /tmp/bootstrap-pg.$$
+  die "PostgreSQL does not answer (host ${PGHOST:-local socket/127.0.0.1}, port ${PGPORT:-5432}, user ${PGUSER:-$USER}):
+  $err
+  Start one (Debian: sudo pg_ctlcluster 15 main start) or set PGHOST / PGPORT / PGUSER / PGPASSWORD.
+  The user must be allowed to create databases."
+fi
+rm -f /tmp/bootstrap-pg.$$
+say "ready: venv $VENV, Odoo $ODOO_SRC"

@@ -1,0 +1,105 @@
+# Shared settings of the tools/*.sh scripts (sourced, not run).
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/18.0}"
+VENV="${VENV:-$here/.venv}"
+ODOO_BIN=("$VENV/bin/python" "$ODOO_SRC/odoo-bin")
+ADDONS_PATH="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$here"
+BUILD="$here/.build"
+mkdir -p "$BUILD"
+
+say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
+die() { printf '[%s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
+
+# write_conf FILE DB HTTP_PORT: an Odoo configuration for one database.
+write_conf() {
+  cat >"$1" <<CONF
+[options]
+addons_path = $ADDONS_PATH
+db_name = $2
+dbfilter = ^$2\$
+list_db = False
+http_port = $3
+http_interface = 127.0.0.1
+gevent_port = $(( $3 + 3 ))
+data_dir = $BUILD/data
+admin_passwd = admin
+without_demo = False
+workers = 0
+max_cron_threads = 1
+CONF
+  [ -n "${PGHOST:-}" ] && echo "db_host = $PGHOST" >>"$1"
+  [ -n "${PGPORT:-}" ] && echo "db_port = $PGPORT" >>"$1"
+  [ -n "${PGUSER:-}" ] && echo "db_user = $PGUSER" >>"$1"
+  [ -n "${PGPASSWORD:-}" ] && echo "db_password = $PGPASSWORD" >>"$1"
+  return 0
+}
+
+db_exists() {
+  "$VENV/bin/python" - "$1" <<'PY'
+import sys, psycopg2
+with psycopg2.connect(dbname="postgres") as cn, cn.cursor() as cr:
+    cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (sys.argv[1],))
+    sys.exit(0 if cr.fetchone() else 1)
+PY
+}
+
+drop_db() {
+  "$VENV/bin/python" - "$1" <<'PY'
+import sys, psycopg2
+cn = psycopg2.connect(dbname="postgres")
+cn.autocommit = True
+with cn.cursor() as cr:
+    cr.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> pg_backend_pid()", (sys.argv[1],))
+    cr.execute('DROP DATABASE IF EXISTS "%s"' % sys.argv[1].replace('"', ''))
+PY
+  rm -rf "$BUILD/data/filestore/$1"
+}
+
+# odoo_install DB MODULES LOG [extra odoo args...]: install MODULES into DB,
+# failing when the log holds any WARNING, ERROR or CRITICAL line.
+odoo_install() {
+  local db="$1" modules="$2" log="$3"; shift 3
+  write_conf "$BUILD/$db.conf" "$db" "${HTTP_PORT:-8169}"
+  say "installing $modules into $db (log: $log)"
+  if ! "${ODOO_BIN[@]}" -c "$BUILD/$db.conf" -d "$db" -i "$modules" \
+      --stop-after-init --log-level=info "$@" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "installing $modules into $db failed"
+  fi
+  if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ' "$log" >&2; then
+    die "the install log of $db has the WARNING/ERROR lines above"
+  fi
+}
+
+# fresh_db DB DEMO(yes|no) BASE_MODULES: a new database DB holding
+# BASE_MODULES, copied from a template database that is built once per Odoo
+# source, module list and demo choice (Odoo core modules take minutes to
+# install; copying them takes seconds). The addon itself is installed afresh
+# by the caller on every run.
+fresh_db() {
+  local db="$1" demo="$2" modules="$3" key tmpl
+  key="$( (cat "$ODOO_SRC/odoo/release.py"; git -C "$ODOO_SRC" rev-parse HEAD 2>/dev/null || true;
+           echo "$demo $modules") | sha1sum | cut -c1-10)"
+  tmpl="bopl_tmpl_${demo}_$key"
+  if ! db_exists "$tmpl"; then
+    local args=()
+    [ "$demo" = no ] && args=(--without-demo=all)
+    odoo_install "$tmpl" "$modules" "$BUILD/$tmpl.log" "${args[@]}" \
+      || { drop_db "$tmpl"; exit 1; }
+  fi
+  drop_db "$db"
+  say "copying template $tmpl into $db"
+  "$VENV/bin/python" - "$tmpl" "$db" <<'PY'
+import sys, psycopg2
+cn = psycopg2.connect(dbname="postgres")
+cn.autocommit = True
+with cn.cursor() as cr:
+    cr.execute('CREATE DATABASE "%s" TEMPLATE "%s"' % (sys.argv[2], sys.argv[1]))
+PY
+  if [ -d "$BUILD/data/filestore/$tmpl" ]; then
+    mkdir -p "$BUILD/data/filestore"
+    cp -a "$BUILD/data/filestore/$tmpl" "$BUILD/data/filestore/$db"
+  fi
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# make test: install the addon into a fresh database, then run its whole test
+# suite (browser tests included) with pytest-odoo. Fails on any failure, error,
+# skipped test or ERROR log line.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+DB="${TEST_DB:-backorder_test}"
+bash "$here/tools/bootstrap.sh"
+
+fresh_db "$DB" no "sale_stock,purchase_stock"
+odoo_install "$DB" backorder_po_link "$BUILD/test-install.log" --without-demo=all
+
+log="$BUILD/test-pytest.log"
+say "running the test suite on $DB"
+set +e
+(cd "$here" && "$VENV/bin/coverage" run --rcfile="$here/.coveragerc" \
+   -m pytest -c "$here/pytest.ini" \
+   --odoo-config="$BUILD/$DB.conf" --odoo-database="$DB" --odoo-http \
+   --odoo-log-level=warn \
+   ${PYTEST_ARGS:-} backorder_po_link/tests) 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+# Every ERROR counts, except the one pytest-odoo causes by importing Odoo's
+# test framework before test mode is on.
+if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log" \
+    | grep -v 'Importing test framework' >&2; then
+  say "the test log has the ERROR lines above"
+  rc=1
+fi
+(cd "$here" && "$VENV/bin/coverage" report --rcfile="$here/.coveragerc") || true
+exit "$rc"
