@@ -1,0 +1,31 @@
+# Copyright 2026 backorder_po_link contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Backorder to PO Link",
+    "summary": "Link backordered sales order lines to purchase order lines, "
+    "oldest first, with quantities that follow the goods",
+    "version": "18.0.1.0.0",
+    "category": "Inventory/Purchase",
+    "website": "https://github.com/backorder-po-link/backorder-po-link",
+    "author": "backorder_po_link contributors, Odoo Community Association (OCA)",
+    "maintainers": ["backorder-po-link"],
+    "development_status": "Alpha",
+    "license": "LGPL-3",
+    "depends": ["sale_stock", "purchase_stock"],
+    "data": [
+        "security/backorder_po_link_security.xml",
+        "security/ir.model.access.csv",
+        "views/backorder_po_link_views.xml",
+        "views/purchase_order_views.xml",
+        "views/sale_order_views.xml",
+        "views/stock_warehouse_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/menus.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "backorder_po_link/static/tests/tours/*.js",
+        ],
+    },
+    "installable": True,
+}

@@ -1,0 +1,272 @@
+# Copyright 2026 backorder_po_link contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL, float_compare
+
+ACTIVE_STATES = ("linked", "received")
+
+
+class BackorderPoLink(models.Model):
+    """A promise: this much of a purchase order line goes to this sales line.
+
+    Quantities are in the product's unit of measure, whatever unit either line
+    is expressed in. Links in ``linked`` or ``received`` state are *active*: they
+    count against both lines (see :meth:`_check_invariants`).
+    """
+
+    _name = "backorder.po.link"
+    _description = "Backorder Link"
+    _order = "date_linked desc, id desc"
+    _rec_names_search = ["sale_order_id", "purchase_order_id", "product_id"]
+
+    sale_line_id = fields.Many2one(
+        "sale.order.line",
+        string="Sales Order Line",
+        required=True,
+        index=True,
+        ondelete="cascade",
+    )
+    purchase_line_id = fields.Many2one(
+        "purchase.order.line",
+        string="Purchase Order Line",
+        required=True,
+        index=True,
+        ondelete="cascade",
+    )
+    quantity = fields.Float(
+        digits="Product Unit of Measure",
+        required=True,
+        help="Quantity promised, in the product's unit of measure.",
+    )
+    state = fields.Selection(
+        [
+            ("linked", "Awaiting Receipt"),
+            ("received", "Received"),
+            ("done", "Delivered"),
+            ("cancel", "Cancelled"),
+        ],
+        default="linked",
+        required=True,
+        index=True,
+    )
+    origin = fields.Selection(
+        [
+            ("po_confirm", "Purchase Confirmation"),
+            ("so_confirm", "Sales Confirmation"),
+            ("batch", "Batch Auto-Link"),
+            ("manual", "Manual"),
+        ],
+        default="manual",
+        required=True,
+    )
+    date_linked = fields.Datetime(
+        string="Linked On", default=fields.Datetime.now, required=True
+    )
+    sale_order_id = fields.Many2one(
+        related="sale_line_id.order_id", store=True, index=True, string="Sales Order"
+    )
+    purchase_order_id = fields.Many2one(
+        related="purchase_line_id.order_id",
+        store=True,
+        index=True,
+        string="Purchase Order",
+    )
+    product_id = fields.Many2one(
+        related="sale_line_id.product_id", store=True, index=True
+    )
+    product_uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
+    partner_id = fields.Many2one(
+        related="sale_order_id.partner_id", store=True, string="Customer"
+    )
+    vendor_id = fields.Many2one(
+        related="purchase_order_id.partner_id", store=True, string="Vendor"
+    )
+    company_id = fields.Many2one(
+        related="sale_line_id.company_id", store=True, index=True
+    )
+    expected_date = fields.Datetime(
+        related="purchase_line_id.date_planned",
+        store=True,
+        string="Expected Arrival",
+    )
+
+    _sql_constraints = [
+        (
+            "quantity_positive",
+            "CHECK(quantity > 0)",
+            "The quantity of a backorder link must be positive.",
+        ),
+    ]
+
+    @api.depends("sale_order_id", "purchase_order_id", "product_id", "quantity")
+    def _compute_display_name(self):
+        for link in self:
+            link.display_name = self.env._(
+                "%(so)s → %(po)s: %(qty)s %(product)s",
+                so=link.sale_order_id.name or "",
+                po=link.purchase_order_id.name or "",
+                qty=link.quantity,
+                product=link.product_id.display_name or "",
+            )
+
+    @api.constrains("sale_line_id", "purchase_line_id", "quantity", "state")
+    def _check_invariants(self):
+        """Refuse links that pair different products or companies, or that
+        promise more than either line holds."""
+        for link in self:
+            sale_line, po_line = link.sale_line_id, link.purchase_line_id
+            if float_compare(
+                link.quantity, 0, precision_rounding=link.product_uom_id.rounding or 0.01
+            ) <= 0:
+                raise ValidationError(
+                    self.env._("The quantity of a backorder link must be positive.")
+                )
+            if sale_line.product_id != po_line.product_id:
+                raise ValidationError(
+                    self.env._(
+                        "A backorder link must join lines of the same product: "
+                        "%(so)s is for %(a)s, %(po)s is for %(b)s.",
+                        so=sale_line.order_id.name,
+                        po=po_line.order_id.name,
+                        a=sale_line.product_id.display_name,
+                        b=po_line.product_id.display_name,
+                    )
+                )
+            if sale_line.company_id != po_line.company_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(so)s and %(po)s belong to different companies and "
+                        "cannot be linked.",
+                        so=sale_line.order_id.name,
+                        po=po_line.order_id.name,
+                    )
+                )
+        self._check_totals(self.sale_line_id, self.purchase_line_id)
+
+    @api.model
+    def _check_totals(self, sale_lines, purchase_lines):
+        """Raise when the active links of these lines exceed what they hold.
+
+        One query for all lines: the sum of active links of a sales line must
+        not exceed its quantity not yet delivered, and of a purchase order line
+        its ordered quantity (both in the product's unit).
+        """
+        if not sale_lines and not purchase_lines:
+            return
+        self.env["backorder.po.link"].flush_model()
+        self.env["sale.order.line"].flush_model(
+            ["product_uom_qty", "qty_delivered", "product_uom", "state"]
+        )
+        self.env["purchase.order.line"].flush_model(["product_uom_qty"])
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT 'sale', sol.id, SUM(l.quantity),
+                   GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
+                   / line_uom.factor * prod_uom.factor,
+                   prod_uom.rounding
+              FROM backorder_po_link l
+              JOIN sale_order_line sol ON sol.id = l.sale_line_id
+              JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+              JOIN product_product pp ON pp.id = sol.product_id
+              JOIN product_template pt ON pt.id = pp.product_tmpl_id
+              JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+             WHERE l.sale_line_id = ANY(%(sale_ids)s)
+               AND l.state IN %(active)s
+          GROUP BY sol.id, line_uom.factor, prod_uom.factor, prod_uom.rounding
+            UNION ALL
+            SELECT 'purchase', pol.id, SUM(l.quantity), pol.product_uom_qty,
+                   prod_uom.rounding
+              FROM backorder_po_link l
+              JOIN purchase_order_line pol ON pol.id = l.purchase_line_id
+              JOIN product_product pp ON pp.id = pol.product_id
+              JOIN product_template pt ON pt.id = pp.product_tmpl_id
+              JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+             WHERE l.purchase_line_id = ANY(%(purchase_ids)s)
+               AND l.state IN %(active)s
+          GROUP BY pol.id, pol.product_uom_qty, prod_uom.rounding
+                """,
+                sale_ids=list(sale_lines.ids),
+                purchase_ids=list(purchase_lines.ids),
+                active=ACTIVE_STATES,
+            )
+        )
+        for side, line_id, linked, capacity, rounding in rows:
+            if float_compare(linked, capacity, precision_rounding=rounding) > 0:
+                model = "sale.order.line" if side == "sale" else "purchase.order.line"
+                line = self.env[model].browse(line_id)
+                if side == "sale":
+                    msg = self.env._(
+                        "Sales order %(order)s, line %(product)s: %(linked)s would be "
+                        "promised but only %(capacity)s are still to deliver.",
+                        order=line.order_id.name,
+                        product=line.product_id.display_name,
+                        linked=linked,
+                        capacity=capacity,
+                    )
+                else:
+                    msg = self.env._(
+                        "Purchase order %(order)s, line %(product)s: %(linked)s would "
+                        "be promised but only %(capacity)s are ordered.",
+                        order=line.order_id.name,
+                        product=line.product_id.display_name,
+                        linked=linked,
+                        capacity=capacity,
+                    )
+                raise ValidationError(msg)
+
+    def _check_quantity_vals(self, vals):
+        """Refuse a zero or negative quantity in words, before the database
+        check constraint would refuse it in SQL."""
+        if "quantity" in vals and (vals["quantity"] or 0) <= 0:
+            raise ValidationError(
+                self.env._("The quantity of a backorder link must be positive.")
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_quantity_vals(vals)
+            vals.setdefault("quantity", 0)
+            self._check_quantity_vals(vals)
+        links = super().create(vals_list)
+        links._check_manual_lines()
+        return links
+
+    def write(self, vals):
+        self._check_quantity_vals(vals)
+        res = super().write(vals)
+        if {"sale_line_id", "purchase_line_id"} & set(vals):
+            self._check_manual_lines()
+        return res
+
+    def _check_manual_lines(self):
+        """Only lines that can hold a promise: a confirmed sales order, a
+        confirmed purchase order, a storable product."""
+        for link in self:
+            sale_line, po_line = link.sale_line_id, link.purchase_line_id
+            if sale_line.order_id.state != "sale":
+                raise ValidationError(
+                    self.env._(
+                        "Sales order %(order)s is not confirmed: only confirmed "
+                        "orders can be linked to purchases.",
+                        order=sale_line.order_id.name,
+                    )
+                )
+            if po_line.order_id.state not in ("purchase", "done"):
+                raise ValidationError(
+                    self.env._(
+                        "Purchase order %(order)s is not confirmed: only "
+                        "confirmed purchase orders can be linked to backorders.",
+                        order=po_line.order_id.name,
+                    )
+                )
+            if not sale_line.product_id.is_storable:
+                raise ValidationError(
+                    self.env._(
+                        "%(product)s is not a tracked (storable) product: only "
+                        "storable products can be backordered.",
+                        product=sale_line.product_id.display_name,
+                    )
+                )

@@ -1,0 +1,65 @@
+# Copyright 2026 backorder_po_link contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+
+
+class PurchaseOrder(models.Model):
+    _inherit = "purchase.order"
+
+    allow_backorder_link = fields.Boolean(
+        string="Allow Backorders to Attach",
+        default=True,
+        copy=False,
+        help="Untick to keep this order's quantity out of backorder links "
+        "(for instance a floor model).",
+    )
+    backorder_link_ids = fields.One2many(
+        "backorder.po.link", "purchase_order_id", string="Backorder Links"
+    )
+    backorder_sale_order_count = fields.Integer(
+        string="Linked Sales Orders", compute="_compute_backorder_sale_order_count"
+    )
+
+    @api.depends("backorder_link_ids.state")
+    def _compute_backorder_sale_order_count(self):
+        groups = self.env["backorder.po.link"]._read_group(
+            [("purchase_order_id", "in", self.ids), ("state", "!=", "cancel")],
+            ["purchase_order_id"],
+            ["sale_order_id:count_distinct"],
+        )
+        counts = {order.id: count for order, count in groups}
+        for order in self:
+            order.backorder_sale_order_count = counts.get(order.id, 0)
+
+    def button_approve(self, force=False):
+        res = super().button_approve(force=force)
+        self._backorder_link_on_confirm()
+        return res
+
+    def _backorder_link_on_confirm(self):
+        """Link the free quantity of these freshly confirmed orders to the
+        oldest eligible backorders, when the company and the user allow it."""
+        if not self.env.user.has_group("backorder_po_link.group_backorder_auto_link"):
+            return
+        orders = self.filtered(
+            lambda po: po.state in ("purchase", "done")
+            and po.allow_backorder_link
+            and po.company_id.backorder_link_on_po_confirm
+        )
+        if orders:
+            self.env["backorder.allocator"].sudo()._allocate(
+                "po_confirm", purchase_lines=orders.order_line
+            )
+
+    def action_view_backorder_sale_orders(self):
+        self.ensure_one()
+        orders = self.backorder_link_ids.filtered(
+            lambda link: link.state != "cancel"
+        ).sale_order_id
+        action = self.env["ir.actions.actions"]._for_xml_id("sale.action_orders")
+        action["domain"] = [("id", "in", orders.ids)]
+        action["context"] = {"create": False}
+        if len(orders) == 1:
+            action["views"] = [(False, "form")]
+            action["res_id"] = orders.id
+        return action

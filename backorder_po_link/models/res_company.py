@@ -1,0 +1,60 @@
+# Copyright 2026 backorder_po_link contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    backorder_link_on_po_confirm = fields.Boolean(
+        string="Link Backorders on PO Confirmation",
+        help="When a purchase order is confirmed, its free quantity is linked to "
+        "the oldest eligible backordered sales lines.",
+    )
+    backorder_link_on_so_confirm = fields.Boolean(
+        string="Link Backorders on Sales Confirmation",
+        help="When a sales order is confirmed, its out-of-stock lines are linked "
+        "to free quantity already on order, earliest arrival first.",
+    )
+    backorder_so_full_coverage_only = fields.Boolean(
+        string="Only Link Fully Covered Lines",
+        default=True,
+        help="On sales confirmation, a line is linked only if its whole "
+        "backordered quantity can be covered; otherwise it is left for purchasing.",
+    )
+    backorder_min_deposit_percent = fields.Float(
+        string="Minimum Deposit (%)",
+        digits=(5, 2),
+        help="Share of the order total that must be paid (online payments and "
+        "paid down payments) before its lines are linked. 0 means no rule.",
+    )
+    backorder_max_days_out = fields.Integer(
+        string="Max Days Out",
+        help="A line is linked only if its scheduled date (commitment date, else "
+        "expected date) is at most this many days from today. 0 means no rule.",
+    )
+    backorder_same_warehouse_only = fields.Boolean(
+        string="Same Warehouse Only",
+        help="Link sales lines only to purchase orders delivering to the sales "
+        "order's warehouse (unless that warehouse lists its allowed sources).",
+    )
+
+    @api.constrains("backorder_min_deposit_percent", "backorder_max_days_out")
+    def _check_backorder_rules(self):
+        for company in self:
+            if not 0 <= company.backorder_min_deposit_percent <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The minimum deposit for backorder links must be between "
+                        "0 and 100 %%, not %(value)s.",
+                        value=company.backorder_min_deposit_percent,
+                    )
+                )
+            if company.backorder_max_days_out < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The maximum days out for backorder links cannot be "
+                        "negative (0 means no limit)."
+                    )
+                )

@@ -1,0 +1,26 @@
+# Copyright 2026 backorder_po_link contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    backorder_link_on_po_confirm = fields.Boolean(
+        related="company_id.backorder_link_on_po_confirm", readonly=False
+    )
+    backorder_link_on_so_confirm = fields.Boolean(
+        related="company_id.backorder_link_on_so_confirm", readonly=False
+    )
+    backorder_so_full_coverage_only = fields.Boolean(
+        related="company_id.backorder_so_full_coverage_only", readonly=False
+    )
+    backorder_min_deposit_percent = fields.Float(
+        related="company_id.backorder_min_deposit_percent", readonly=False
+    )
+    backorder_max_days_out = fields.Integer(
+        related="company_id.backorder_max_days_out", readonly=False
+    )
+    backorder_same_warehouse_only = fields.Boolean(
+        related="company_id.backorder_same_warehouse_only", readonly=False
+    )

@@ -1,0 +1,67 @@
+# Copyright 2026 backorder_po_link contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    backorder_link_ids = fields.One2many(
+        "backorder.po.link", "sale_line_id", string="Backorder Links"
+    )
+    backorder_linked_qty = fields.Float(
+        string="Linked to Purchases",
+        digits="Product Unit of Measure",
+        compute="_compute_backorder_linked_qty",
+        store=True,
+        help="Quantity promised from purchase orders (awaiting receipt or "
+        "received), in the product's unit of measure.",
+    )
+    backorder_qty = fields.Float(
+        string="Backordered",
+        digits="Product Unit of Measure",
+        compute="_compute_backorder_qty",
+        help="Quantity still owed to the customer that neither stock nor a "
+        "purchase order link covers, in the product's unit of measure.",
+    )
+    backorder_expected_date = fields.Datetime(
+        string="Expected Arrival",
+        compute="_compute_backorder_expected_date",
+        help="Latest expected arrival of the purchases linked to this line.",
+    )
+
+    @api.depends("backorder_link_ids.quantity", "backorder_link_ids.state")
+    def _compute_backorder_linked_qty(self):
+        groups = self.env["backorder.po.link"]._read_group(
+            [("sale_line_id", "in", self.ids), ("state", "in", ("linked", "received"))],
+            ["sale_line_id"],
+            ["quantity:sum"],
+        )
+        linked = {line.id: qty for line, qty in groups}
+        for line in self:
+            line.backorder_linked_qty = linked.get(line.id, 0.0)
+
+    @api.depends(
+        "move_ids.state",
+        "move_ids.quantity",
+        "move_ids.product_qty",
+        "backorder_link_ids.quantity",
+        "backorder_link_ids.state",
+    )
+    def _compute_backorder_qty(self):
+        missing = self.env["backorder.allocator"]._get_unlinked_backorder_qty(
+            self.filtered("id")
+        )
+        for line in self:
+            line.backorder_qty = missing.get(line.id, 0.0)
+
+    @api.depends("backorder_link_ids.expected_date", "backorder_link_ids.state")
+    def _compute_backorder_expected_date(self):
+        groups = self.env["backorder.po.link"]._read_group(
+            [("sale_line_id", "in", self.ids), ("state", "=", "linked")],
+            ["sale_line_id"],
+            ["expected_date:max"],
+        )
+        dates = {line.id: date for line, date in groups}
+        for line in self:
+            line.backorder_expected_date = dates.get(line.id, False)
