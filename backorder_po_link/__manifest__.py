@@ -22,6 +22,7 @@
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
+    "demo": ["demo/backorder_demo.xml"],
     "assets": {
         "web.assets_tests": [
             "backorder_po_link/static/tests/tours/*.js",

@@ -28,4 +28,16 @@ if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log" \
   rc=1
 fi
 (cd "$here" && "$VENV/bin/coverage" report --rcfile="$here/.coveragerc") || true
-exit "$rc"
+[ "$rc" = 0 ] || exit "$rc"
+
+say "uninstalling the addon from $DB and checking standard Odoo still works"
+"${ODOO_BIN[@]}" shell -c "$BUILD/$DB.conf" -d "$DB" --log-level=warn \
+  <"$here/tools/check_uninstall.py" >"$BUILD/test-uninstall.log" 2>&1 || true
+if ! grep -q "uninstall check passed" "$BUILD/test-uninstall.log" \
+   || grep -E ' (ERROR|CRITICAL) ' "$BUILD/test-uninstall.log" >&2; then
+  tail -n 30 "$BUILD/test-uninstall.log" >&2
+  die "uninstalling backorder_po_link failed or broke standard Odoo"
+fi
+grep "uninstall check passed" "$BUILD/test-uninstall.log" >&2
+# Closing line read by CI: pytest's own summary is above; repeat it last.
+grep -E '^=+ .*(passed|failed).* =+$' "$log" | tail -n 1
