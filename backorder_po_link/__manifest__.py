@@ -15,6 +15,8 @@
     "data": [
         "security/backorder_po_link_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "wizards/backorder_auto_link_wizard_views.xml",
         "views/backorder_po_link_views.xml",
         "views/purchase_order_views.xml",
         "views/sale_order_views.xml",

@@ -7,3 +7,4 @@ from . import purchase_order
 from . import purchase_order_line
 from . import sale_order
 from . import sale_order_line
+from . import stock_move

@@ -29,6 +29,13 @@ from odoo.tools import SQL, float_compare, float_round
 # key is the product id.
 ADVISORY_LOCK_CLASS = 74_210_318
 
+# What a sales line still has to deliver, in the product's unit (needs the
+# aliases sol, line_uom and prod_uom).
+ORDERED_LEFT = SQL(
+    "GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)"
+    " / line_uom.factor * prod_uom.factor"
+)
+
 OPEN_MOVE_STATES = ("waiting", "confirmed", "partially_available", "assigned")
 
 
@@ -47,6 +54,8 @@ class Demand:
     days_ok: bool = True
     allowed_warehouse_ids: frozenset = field(default_factory=frozenset)
     same_warehouse_only: bool = False
+    planned: float = 0.0
+    skipped_partial: bool = False
 
     @property
     def eligible(self):
@@ -161,7 +170,7 @@ class BackorderAllocator(models.AbstractModel):
 
     @api.model
     def _all_backordered_product_ids(self, company_ids):
-        """Products with at least one confirmed purchase line (open supply)."""
+        """Products with open supply: the only ones a batch can link."""
         rows = self.env.execute_query(
             SQL(
                 """
@@ -173,6 +182,26 @@ class BackorderAllocator(models.AbstractModel):
                    AND pol.company_id = ANY(%(company_ids)s)
                    AND pol.product_id IS NOT NULL
                    AND pol.qty_received < pol.product_qty
+                """,
+                company_ids=company_ids,
+            )
+        )
+        return [r[0] for r in rows]
+
+    @api.model
+    def _all_demanded_product_ids(self, company_ids):
+        """Products some confirmed sales line still waits for."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT m.product_id
+                  FROM stock_move m
+                  JOIN stock_location src ON src.id = m.location_id
+                 WHERE m.sale_line_id IS NOT NULL
+                   AND m.state IN ('confirmed', 'partially_available', 'waiting')
+                   AND m.procure_method = 'make_to_stock'
+                   AND src.usage = 'internal'
+                   AND m.company_id = ANY(%(company_ids)s)
                 """,
                 company_ids=company_ids,
             )
@@ -218,13 +247,15 @@ class BackorderAllocator(models.AbstractModel):
                        COALESCE(c.backorder_min_deposit_percent, 0) AS min_deposit,
                        COALESCE(c.backorder_max_days_out, 0) AS max_days,
                        COALESCE(c.backorder_same_warehouse_only, FALSE) AS same_wh,
-                       uom.rounding
+                       prod_uom.rounding,
+                       %(ordered_left)s AS ordered_left
                   FROM sale_order_line sol
                   JOIN sale_order so ON so.id = sol.order_id
                   JOIN res_company c ON c.id = sol.company_id
                   JOIN product_product pp ON pp.id = sol.product_id
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                  JOIN uom_uom uom ON uom.id = pt.uom_id
+                  JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+                  JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
                  WHERE so.state = 'sale'
                    AND pt.is_storable
                    AND sol.display_type IS NULL
@@ -232,24 +263,14 @@ class BackorderAllocator(models.AbstractModel):
                    AND sol.company_id = ANY(%(company_ids)s)
                    %(line_filter)s
             ),
-            missing AS (
-                SELECT m.sale_line_id,
-                       SUM(m.product_qty - CASE WHEN m.product_uom_qty > 0
-                            THEN m.quantity * m.product_qty / m.product_uom_qty
-                            ELSE 0 END) AS qty
-                  FROM stock_move m
-                  JOIN lines ON lines.id = m.sale_line_id
-                  JOIN stock_location src ON src.id = m.location_id
-                 WHERE m.state IN %(move_states)s
-                   AND m.procure_method = 'make_to_stock'
-                   AND src.usage = 'internal'
-              GROUP BY m.sale_line_id
-            ),
+            missing AS (%(missing)s),
             pending AS (
-                SELECT l.sale_line_id, SUM(l.quantity) AS qty
+                SELECT l.sale_line_id,
+                       SUM(l.quantity) FILTER (WHERE l.state = 'linked') AS qty,
+                       SUM(l.quantity) AS active_qty
                   FROM backorder_po_link l
                   JOIN lines ON lines.id = l.sale_line_id
-                 WHERE l.state = 'linked'
+                 WHERE l.state IN ('linked', 'received')
               GROUP BY l.sale_line_id
             ),
             paid AS (
@@ -278,7 +299,9 @@ class BackorderAllocator(models.AbstractModel):
             )
             SELECT lines.id, lines.product_id, lines.company_id, lines.warehouse_id,
                    lines.order_id,
-                   missing.qty - COALESCE(pending.qty, 0) AS need,
+                   LEAST(missing.qty - COALESCE(pending.qty, 0),
+                         lines.ordered_left - COALESCE(pending.active_qty, 0))
+                       AS need,
                    lines.rounding,
                    (lines.min_deposit <= 0
                     OR COALESCE(paid.amount, 0) * 100
@@ -295,13 +318,41 @@ class BackorderAllocator(models.AbstractModel):
          LEFT JOIN pending ON pending.sale_line_id = lines.id
          LEFT JOIN paid ON paid.order_id = lines.order_id
              WHERE missing.qty - COALESCE(pending.qty, 0) > 0
+               AND lines.ordered_left - COALESCE(pending.active_qty, 0) > 0
           ORDER BY lines.date_order, lines.order_id, lines.sequence, lines.id
             """,
             product_ids=scope["product_ids"],
             company_ids=scope["company_ids"],
             line_filter=line_filter,
-            move_states=OPEN_MOVE_STATES,
+            ordered_left=ORDERED_LEFT,
+            missing=self._missing_qty_query(SQL("SELECT id FROM lines")),
             today=fields.Date.context_today(self),
+        )
+
+    @api.model
+    def _missing_qty_query(self, sale_line_ids_query):
+        """``(sale_line_id, qty)``: what the open outgoing moves of these sales
+        lines still lack in reservation, in the product's unit.
+
+        Only the moves that take goods out of stock count (``make_to_stock``
+        moves leaving an internal location): the first step of a multi-step
+        delivery, the only step of a one-step one."""
+        return SQL(
+            """
+            SELECT m.sale_line_id,
+                   SUM(m.product_qty - CASE WHEN m.product_uom_qty > 0
+                        THEN m.quantity * m.product_qty / m.product_uom_qty
+                        ELSE 0 END) AS qty
+              FROM stock_move m
+              JOIN stock_location src ON src.id = m.location_id
+             WHERE m.sale_line_id IN (%(ids)s)
+               AND m.state IN %(move_states)s
+               AND m.procure_method = 'make_to_stock'
+               AND src.usage = 'internal'
+          GROUP BY m.sale_line_id
+            """,
+            ids=sale_line_ids_query,
+            move_states=OPEN_MOVE_STATES,
         )
 
     @api.model
@@ -434,6 +485,7 @@ class BackorderAllocator(models.AbstractModel):
             if full_coverage_only:
                 available = sum(s.free for _rank, s in candidates)
                 if float_compare(available, demand.need, precision_rounding=rounding) < 0:
+                    demand.skipped_partial = bool(available)
                     continue
             need = demand.need
             for _rank, supply in candidates:
@@ -447,6 +499,7 @@ class BackorderAllocator(models.AbstractModel):
                 if qty <= 0:
                     continue
                 pairs.append((demand.id, supply.id, qty))
+                demand.planned += qty
                 need -= qty
                 supply.free -= qty
             # Advance the heads past exhausted supply.
@@ -485,12 +538,13 @@ class BackorderAllocator(models.AbstractModel):
                        sol.company_id, pol.date_planned,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM unnest(%(sale_ids)s::int[], %(po_line_ids)s::int[],
-                              %(quantities)s::numeric[])
-                       AS p(sale_line_id, purchase_line_id, quantity)
+                              %(quantities)s::numeric[]) WITH ORDINALITY
+                       AS p(sale_line_id, purchase_line_id, quantity, seq)
                   JOIN sale_order_line sol ON sol.id = p.sale_line_id
                   JOIN sale_order so ON so.id = sol.order_id
                   JOIN purchase_order_line pol ON pol.id = p.purchase_line_id
                   JOIN purchase_order po ON po.id = pol.order_id
+              ORDER BY p.seq
              RETURNING id
                 """,
                 origin=origin,
@@ -549,22 +603,29 @@ class BackorderAllocator(models.AbstractModel):
     @api.model
     def _post_link_messages(self, links):
         """One chatter note per order and run, listing what was linked."""
+        self._post_messages(
+            links.sudo(),
+            self.env._("Backorder links created:"),
+            lambda link: link.quantity,
+        )
+
+    @api.model
+    def _post_messages(self, links, title, quantity_of):
+        """One note per sales order and per purchase order: ``title`` and a
+        line per link with ``quantity_of(link)``."""
         if not links:
             return
-        links = links.sudo()
         for model, order_field, other_field in (
             ("sale.order", "sale_order_id", "purchase_order_id"),
             ("purchase.order", "purchase_order_id", "sale_order_id"),
         ):
-            by_order = links.grouped(order_field)
-            orders = self.env[model].browse([o.id for o in by_order])
             bodies = {}
-            for order, order_links in by_order.items():
+            for order, order_links in links.grouped(order_field).items():
                 items = Markup("").join(
                     Markup("<li>%s</li>")
                     % self.env._(
                         "%(qty)s %(uom)s %(product)s → %(other)s (expected %(date)s)",
-                        qty=link.quantity,
+                        qty=quantity_of(link),
                         uom=link.product_uom_id.name,
                         product=link.product_id.display_name,
                         other=link[other_field].name,
@@ -573,7 +634,270 @@ class BackorderAllocator(models.AbstractModel):
                     for link in order_links
                 )
                 bodies[order.id] = Markup("<p>%s</p><ul>%s</ul>") % (
-                    escape(self.env._("Backorder links created:")),
+                    escape(title),
                     items,
                 )
-            orders._message_log_batch(bodies=bodies)
+            self.env[model].browse(list(bodies))._message_log_batch(bodies=bodies)
+
+    # ------------------------------------------------------------------
+    # Batch run and dry run
+    # ------------------------------------------------------------------
+    @api.model
+    def _run_batch(self, companies=None):
+        """All free supply against all eligible backorders (the scheduled
+        action and the manual "Auto-Link Backorders" run)."""
+        return self._allocate("batch", companies=companies)
+
+    @api.model
+    def _cron_auto_link(self):
+        self._run_batch()
+
+    @api.model
+    def _explain(self, companies=None):
+        """Dry run of the batch: ``(pairs, demands, reasons)`` where ``reasons``
+        maps each sales line left (partly) unlinked to why. Writes nothing."""
+        companies = companies or self.env["res.company"].sudo().search([])
+        products = self.env["product.product"].browse(
+            self._all_demanded_product_ids(companies.ids)
+        )
+        pairs, demands = self._plan(products=products, companies=companies)
+        reasons = {}
+        unmet = [
+            d
+            for d in demands
+            if float_compare(d.planned, d.need, precision_rounding=d.rounding) < 0
+        ]
+        if not unmet:
+            return pairs, demands, reasons
+        scope = {
+            "product_ids": sorted({d.product_id for d in unmet}),
+            "company_ids": sorted({d.company_id for d in unmet}),
+            "purchase_line_ids": None,
+        }
+        # Free supply per product and company, before this run matched it.
+        free_wh = collections.defaultdict(set)
+        for supply in self._fetch_supply(scope):
+            free_wh[(supply.product_id, supply.company_id)].add(supply.warehouse_id)
+        opted_out = {
+            (row[0], row[1])
+            for row in self.env.execute_query(
+                SQL(
+                    """
+                    SELECT DISTINCT pol.product_id, pol.company_id
+                      FROM purchase_order_line pol
+                      JOIN purchase_order po ON po.id = pol.order_id
+                     WHERE po.state IN ('purchase', 'done')
+                       AND NOT po.allow_backorder_link
+                       AND pol.product_id = ANY(%(product_ids)s)
+                       AND pol.company_id = ANY(%(company_ids)s)
+                       AND pol.qty_received < pol.product_qty
+                    """,
+                    **scope,
+                )
+            )
+        }
+        for demand in unmet:
+            key = (demand.product_id, demand.company_id)
+            if not demand.deposit_ok:
+                reason = "deposit"
+            elif not demand.days_ok:
+                reason = "days_out"
+            elif free_wh.get(key) and not any(
+                demand.accepts(wh) for wh in free_wh[key]
+            ):
+                reason = "warehouse"
+            elif key in opted_out:
+                reason = "opt_out"
+            else:
+                reason = "no_supply"
+            reasons[demand.id] = reason
+        return pairs, demands, reasons
+
+    # ------------------------------------------------------------------
+    # Links follow changes
+    # ------------------------------------------------------------------
+    @api.model
+    def _reconcile(self, sale_lines=None, purchase_lines=None):
+        """After a change on either side, release what a line can no longer
+        hold (newest links first), then link the released backorders and the
+        freed supply again by the same rules, in the same transaction."""
+        sale_lines = (sale_lines or self.env["sale.order.line"]).exists()
+        purchase_lines = (purchase_lines or self.env["purchase.order.line"]).exists()
+        if not sale_lines and not purchase_lines:
+            return
+        self.env.flush_all()
+        self._lock_products((sale_lines.product_id | purchase_lines.product_id).ids)
+        released_sale_ids, freed_purchase_ids = self._release_excess(
+            sale_lines, purchase_lines
+        )
+        SaleLine = self.env["sale.order.line"]
+        PurchaseLine = self.env["purchase.order.line"]
+        relink_sale = SaleLine.browse(released_sale_ids).filtered(
+            lambda line: line.order_id.state == "sale"
+            and line.company_id._backorder_relink_enabled()
+        )
+        if relink_sale:
+            self._allocate("batch", sale_lines=relink_sale)
+        relink_supply = PurchaseLine.browse(freed_purchase_ids).filtered(
+            lambda line: line.order_id.state in ("purchase", "done")
+            and line.order_id.allow_backorder_link
+            and line.company_id._backorder_relink_enabled()
+        )
+        if relink_supply:
+            self._allocate("batch", purchase_lines=relink_supply)
+
+    @api.model
+    def _release_excess(self, sale_lines, purchase_lines):
+        """Shrink or cancel active links beyond what their lines still hold,
+        newest first. Returns the ids of the sales lines that lost promises
+        and of the purchase lines whose supply was freed."""
+        released = []  # (link id, sale line id, purchase line id, quantity)
+        if purchase_lines:
+            released += self._release_rows(
+                "purchase_line_id",
+                SQL(
+                    """
+                    SELECT pol.id,
+                           CASE WHEN po.state IN ('purchase', 'done') THEN
+                               GREATEST(pol.product_uom_qty - COALESCE((
+                                   SELECT SUM(l.quantity) FROM backorder_po_link l
+                                    WHERE l.purchase_line_id = pol.id
+                                      AND l.state IN ('received', 'done')), 0), 0)
+                           ELSE 0 END AS capacity
+                      FROM purchase_order_line pol
+                      JOIN purchase_order po ON po.id = pol.order_id
+                     WHERE pol.id = ANY(%s)
+                    """,
+                    purchase_lines.ids,
+                ),
+            )
+            # A PO that is no longer confirmed takes its received links along.
+            released += self._cancel_received(
+                SQL(
+                    """
+                    SELECT l.id FROM backorder_po_link l
+                      JOIN purchase_order po ON po.id = l.purchase_order_id
+                     WHERE l.purchase_line_id = ANY(%s) AND l.state = 'received'
+                       AND po.state NOT IN ('purchase', 'done')
+                    """,
+                    purchase_lines.ids,
+                )
+            )
+        if sale_lines:
+            released += self._release_rows(
+                "sale_line_id",
+                SQL(
+                    """
+                    SELECT sol.id,
+                           CASE WHEN so.state = 'sale' THEN GREATEST(LEAST(
+                               COALESCE(missing.qty, 0),
+                               %(ordered_left)s - COALESCE((
+                                   SELECT SUM(l.quantity) FROM backorder_po_link l
+                                    WHERE l.sale_line_id = sol.id
+                                      AND l.state = 'received'), 0)
+                           ), 0) ELSE 0 END AS capacity
+                      FROM sale_order_line sol
+                      JOIN sale_order so ON so.id = sol.order_id
+                      JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                      JOIN product_product pp ON pp.id = sol.product_id
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+                 LEFT JOIN (%(missing)s) missing ON missing.sale_line_id = sol.id
+                     WHERE sol.id = ANY(%(ids)s)
+                    """,
+                    ids=sale_lines.ids,
+                    ordered_left=ORDERED_LEFT,
+                    missing=self._missing_qty_query(
+                        SQL("SELECT unnest(%s::int[])", sale_lines.ids)
+                    ),
+                ),
+            )
+            released += self._cancel_received(
+                SQL(
+                    """
+                    SELECT l.id FROM backorder_po_link l
+                      JOIN sale_order so ON so.id = l.sale_order_id
+                     WHERE l.sale_line_id = ANY(%s) AND l.state = 'received'
+                       AND so.state != 'sale'
+                    """,
+                    sale_lines.ids,
+                )
+            )
+        if not released:
+            return [], []
+        sale_ids = {row[1] for row in released}
+        purchase_ids = {row[2] for row in released}
+        self._refresh_linked_qty(sale_ids, purchase_ids)
+        Link = self.env["backorder.po.link"]
+        Link.invalidate_model()
+        self._post_release_messages(released)
+        return sorted(sale_ids), sorted(purchase_ids)
+
+    @api.model
+    def _release_rows(self, side_column, capacity_query):
+        """Cut the ``linked`` links of each line (``side_column``) down to the
+        line's capacity, keeping the oldest links whole. One statement."""
+        return self.env.execute_query(
+            SQL(
+                """
+                WITH cap AS (%(capacity)s),
+                ranked AS (
+                    SELECT l.id, l.quantity, cap.capacity,
+                           COALESCE(SUM(l.quantity) OVER (
+                               PARTITION BY l.%(side)s ORDER BY l.date_linked, l.id
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                           ), 0) AS before
+                      FROM backorder_po_link l
+                      JOIN cap ON cap.id = l.%(side)s
+                     WHERE l.state = 'linked'
+                ),
+                cut AS (
+                    SELECT id, quantity,
+                           LEAST(quantity, GREATEST(capacity - before, 0)) AS keep
+                      FROM ranked
+                )
+                UPDATE backorder_po_link l
+                   SET quantity = CASE WHEN cut.keep > %(eps)s
+                                       THEN ROUND(cut.keep::numeric, 6) ELSE l.quantity END,
+                       state = CASE WHEN cut.keep > %(eps)s
+                                    THEN 'linked' ELSE 'cancel' END,
+                       write_date = now() AT TIME ZONE 'UTC',
+                       write_uid = %(uid)s
+                  FROM cut
+                 WHERE cut.id = l.id AND cut.keep < cut.quantity - %(eps)s
+             RETURNING l.id, l.sale_line_id, l.purchase_line_id,
+                       CASE WHEN cut.keep > %(eps)s
+                            THEN cut.quantity - cut.keep ELSE cut.quantity END
+                """,
+                capacity=capacity_query,
+                side=SQL.identifier(side_column),
+                eps=0.000001,
+                uid=self.env.uid,
+            )
+        )
+
+    @api.model
+    def _cancel_received(self, link_ids_query):
+        return self.env.execute_query(
+            SQL(
+                """
+                UPDATE backorder_po_link l
+                   SET state = 'cancel', write_date = now() AT TIME ZONE 'UTC',
+                       write_uid = %(uid)s
+                 WHERE l.id IN (%(ids)s)
+             RETURNING l.id, l.sale_line_id, l.purchase_line_id, l.quantity
+                """,
+                ids=link_ids_query,
+                uid=self.env.uid,
+            )
+        )
+
+    @api.model
+    def _post_release_messages(self, released):
+        links = self.env["backorder.po.link"].browse([row[0] for row in released])
+        qty = {row[0]: row[3] for row in released}
+        self._post_messages(
+            links.sudo(),
+            self.env._("Backorder links released:"),
+            lambda link: qty[link.id],
+        )

@@ -270,3 +270,71 @@ class BackorderPoLink(models.Model):
                         product=sale_line.product_id.display_name,
                     )
                 )
+
+    # ------------------------------------------------------------------
+    # Following the goods
+    # ------------------------------------------------------------------
+    def _split_off(self, quantity, state):
+        """Move ``quantity`` of this link into a new link in ``state`` (or the
+        whole link when it holds no more). Returns the link in ``state``."""
+        self.ensure_one()
+        rounding = self.product_uom_id.rounding or 0.01
+        if float_compare(quantity, self.quantity, precision_rounding=rounding) >= 0:
+            self.state = state
+            return self
+        self.quantity -= quantity
+        return self.copy({"quantity": quantity, "state": state})
+
+    def _mark_received(self, quantity):
+        return self._split_off(quantity, "received")
+
+    def _mark_done(self, quantity):
+        """Links (oldest first) delivered in ``quantity``, partly for the last."""
+        for link in self:
+            rounding = link.product_uom_id.rounding or 0.01
+            if float_compare(quantity, 0, precision_rounding=rounding) <= 0:
+                break
+            take = min(link.quantity, quantity)
+            link._split_off(take, "done")
+            quantity -= take
+
+    def _reserve_delivery(self, quantity, location):
+        """Reserve up to ``quantity`` (product unit) at ``location`` for the
+        outgoing moves of this link's sales line; returns what was reserved."""
+        self.ensure_one()
+        product = self.product_id
+        rounding = product.uom_id.rounding
+        moves = self.sale_line_id.move_ids.filtered(
+            lambda m: m.state
+            in ("confirmed", "partially_available", "waiting", "assigned")
+            and m.procure_method == "make_to_stock"
+            and m.location_id.usage == "internal"
+            and location.parent_path.startswith(m.location_id.parent_path)
+        )
+        reserved = 0.0
+        for move in moves.sorted("id"):
+            want = quantity - reserved
+            if float_compare(want, 0, precision_rounding=rounding) <= 0:
+                break
+            before = move.product_uom._compute_quantity(move.quantity, product.uom_id)
+            want = min(want, move.product_qty - before)
+            if float_compare(want, 0, precision_rounding=rounding) <= 0:
+                continue
+            move.with_context(backorder_link_receiving=True)._action_assign(
+                force_qty=product.uom_id._compute_quantity(want, move.product_uom)
+            )
+            # A forced reservation marks the move assigned even when it is
+            # still short: let Odoo tell partially available from assigned.
+            move._recompute_state()
+            after = move.product_uom._compute_quantity(move.quantity, product.uom_id)
+            reserved += after - before
+        return reserved
+
+    def action_open_delivery(self):
+        """Open the delivery that ships this backorder (validate it in full,
+        or in part and keep the rest as a backorder)."""
+        self.ensure_one()
+        pickings = self.sale_line_id.move_ids.filtered(
+            lambda m: m.state not in ("done", "cancel")
+        ).picking_id
+        return self.sale_order_id._get_action_view_picking(pickings)

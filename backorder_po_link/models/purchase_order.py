@@ -31,6 +31,15 @@ class PurchaseOrder(models.Model):
         for order in self:
             order.backorder_sale_order_count = counts.get(order.id, 0)
 
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("state") and vals["state"] not in ("purchase", "done"):
+            # Cancelled or set back to draft: its promises go elsewhere.
+            self.env["backorder.allocator"].sudo()._reconcile(
+                purchase_lines=self.order_line.filtered("backorder_link_ids")
+            )
+        return res
+
     def button_approve(self, force=False):
         res = super().button_approve(force=force)
         self._backorder_link_on_confirm()

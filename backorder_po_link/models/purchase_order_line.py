@@ -25,6 +25,22 @@ class PurchaseOrderLine(models.Model):
         "product's unit of measure.",
     )
 
+    def write(self, vals):
+        res = super().write(vals)
+        if {"product_qty", "product_uom", "qty_received"} & set(vals):
+            self.env["backorder.allocator"].sudo()._reconcile(
+                purchase_lines=self.filtered("backorder_link_ids")
+            )
+        return res
+
+    def unlink(self):
+        links = self.sudo().backorder_link_ids
+        sale_lines = links.sale_line_id
+        links.unlink()
+        res = super().unlink()
+        self.env["backorder.allocator"].sudo()._reconcile(sale_lines=sale_lines)
+        return res
+
     @api.depends("backorder_link_ids.quantity", "backorder_link_ids.state")
     def _compute_backorder_linked_qty(self):
         groups = self.env["backorder.po.link"]._read_group(

@@ -58,3 +58,8 @@ class ResCompany(models.Model):
                         "negative (0 means no limit)."
                     )
                 )
+
+    def _backorder_relink_enabled(self):
+        """Re-linking after a change runs where the company linked at all."""
+        self.ensure_one()
+        return self.backorder_link_on_po_confirm or self.backorder_link_on_so_confirm

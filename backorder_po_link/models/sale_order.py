@@ -30,6 +30,13 @@ class SaleOrder(models.Model):
         self._backorder_link_on_confirm()
         return res
 
+    def _action_cancel(self):
+        res = super()._action_cancel()
+        self.env["backorder.allocator"].sudo()._reconcile(
+            sale_lines=self.order_line.filtered("backorder_link_ids")
+        )
+        return res
+
     def _backorder_link_on_confirm(self):
         """Link the lines Odoo could not reserve to free quantity already on
         order, when the company and the user allow it."""

@@ -30,6 +30,14 @@ class SaleOrderLine(models.Model):
         help="Latest expected arrival of the purchases linked to this line.",
     )
 
+    def write(self, vals):
+        res = super().write(vals)
+        if "product_uom_qty" in vals:
+            self.env["backorder.allocator"].sudo()._reconcile(
+                sale_lines=self.filtered("backorder_link_ids")
+            )
+        return res
+
     @api.depends("backorder_link_ids.quantity", "backorder_link_ids.state")
     def _compute_backorder_linked_qty(self):
         groups = self.env["backorder.po.link"]._read_group(

@@ -1,0 +1,1 @@
+from . import backorder_auto_link_wizard
