@@ -4,7 +4,10 @@ env["res.company"].search([]).write(
     {
         "backorder_link_on_po_confirm": True,
         "backorder_link_on_so_confirm": True,
+        "backorder_notify_customer": True,
+        "backorder_notify_ready": True,
     }
 )
+env.ref("backorder_po_link.ir_cron_backorder_auto_link").active = True
 env.cr.commit()
 print("automations on for", env["res.company"].search([]).mapped("name"))

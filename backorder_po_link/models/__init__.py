@@ -1,6 +1,7 @@
 from . import backorder_po_link
 from . import backorder_allocator
 from . import res_company
+from . import res_partner
 from . import res_config_settings
 from . import stock_warehouse
 from . import purchase_order

@@ -100,6 +100,7 @@ class BackorderAllocator(models.AbstractModel):
         products=None,
         companies=None,
         full_coverage_only=False,
+        event="confirmed",
     ):
         """Link free supply to eligible backorders and return the new links.
 
@@ -111,6 +112,7 @@ class BackorderAllocator(models.AbstractModel):
         :param companies: restrict to these companies (default: the lines' ones)
         :param full_coverage_only: a sales line is linked only if its whole
             backordered quantity can be covered (sales confirmation rule)
+        :param event: the customer email the new links call for
         """
         plan = self._plan(
             sale_lines=sale_lines,
@@ -119,7 +121,9 @@ class BackorderAllocator(models.AbstractModel):
             companies=companies,
             full_coverage_only=full_coverage_only,
         )
-        return self._write_links(plan, origin)
+        links = self._write_links(plan, origin)
+        self.env["sale.order"]._backorder_queue_notification(event, links)
+        return links
 
     @api.model
     def _plan(
@@ -737,7 +741,8 @@ class BackorderAllocator(models.AbstractModel):
             and line.company_id._backorder_relink_enabled()
         )
         if relink_sale:
-            self._allocate("batch", sale_lines=relink_sale)
+            # Moved to another (later) purchase: the customer hears the new date.
+            self._allocate("batch", sale_lines=relink_sale, event="date_changed")
         relink_supply = PurchaseLine.browse(freed_purchase_ids).filtered(
             lambda line: line.order_id.state in ("purchase", "done")
             and line.order_id.allow_backorder_link

@@ -286,7 +286,9 @@ class BackorderPoLink(models.Model):
         return self.copy({"quantity": quantity, "state": state})
 
     def _mark_received(self, quantity):
-        return self._split_off(quantity, "received")
+        received = self._split_off(quantity, "received")
+        self.env["sale.order"]._backorder_queue_notification("ready", received)
+        return received
 
     def _mark_done(self, quantity):
         """Links (oldest first) delivered in ``quantity``, partly for the last."""

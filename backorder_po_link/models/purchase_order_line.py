@@ -26,12 +26,33 @@ class PurchaseOrderLine(models.Model):
     )
 
     def write(self, vals):
+        old_dates = {}
+        if "date_planned" in vals:
+            old_dates = {line.id: line.date_planned for line in self}
         res = super().write(vals)
+        if old_dates:
+            self._backorder_notify_date_change(old_dates)
         if {"product_qty", "product_uom", "qty_received"} & set(vals):
             self.env["backorder.allocator"].sudo()._reconcile(
                 purchase_lines=self.filtered("backorder_link_ids")
             )
         return res
+
+    def _backorder_notify_date_change(self, old_dates):
+        """Tell the customers of linked backorders when the expected date
+        moved by more than their company's threshold."""
+        moved = self.env["backorder.po.link"]
+        for line in self:
+            old, new = old_dates.get(line.id), line.date_planned
+            if not old or not new:
+                continue
+            threshold = line.company_id.backorder_date_change_threshold
+            if abs((new - old).total_seconds()) > threshold * 86400:
+                moved |= line.sudo().backorder_link_ids.filtered(
+                    lambda link: link.state == "linked"
+                )
+        if moved:
+            self.env["sale.order"]._backorder_queue_notification("date_changed", moved)
 
     def unlink(self):
         links = self.sudo().backorder_link_ids

@@ -40,7 +40,42 @@ class ResCompany(models.Model):
         "order's warehouse (unless that warehouse lists its allowed sources).",
     )
 
-    @api.constrains("backorder_min_deposit_percent", "backorder_max_days_out")
+    backorder_notify_customer = fields.Boolean(
+        string="Email Customers About Backorders",
+        help="Queue an email to the customer when backordered lines are linked to "
+        "incoming purchases, and when their expected date moves.",
+    )
+    backorder_notify_ready = fields.Boolean(
+        string="Email When Backorders Arrive",
+        help="Also email the customer when linked goods are received.",
+    )
+    backorder_date_change_threshold = fields.Integer(
+        string="Date Change Threshold (Days)",
+        default=2,
+        help="Email the customer when an expected date moves by more than this "
+        "many days.",
+    )
+    backorder_confirmed_template_id = fields.Many2one(
+        "mail.template",
+        string="Backorder Confirmed Email",
+        domain=[("model", "=", "sale.order")],
+    )
+    backorder_date_changed_template_id = fields.Many2one(
+        "mail.template",
+        string="Backorder Date Changed Email",
+        domain=[("model", "=", "sale.order")],
+    )
+    backorder_ready_template_id = fields.Many2one(
+        "mail.template",
+        string="Backorder Ready Email",
+        domain=[("model", "=", "sale.order")],
+    )
+
+    @api.constrains(
+        "backorder_min_deposit_percent",
+        "backorder_max_days_out",
+        "backorder_date_change_threshold",
+    )
     def _check_backorder_rules(self):
         for company in self:
             if not 0 <= company.backorder_min_deposit_percent <= 100:
@@ -49,6 +84,13 @@ class ResCompany(models.Model):
                         "The minimum deposit for backorder links must be between "
                         "0 and 100 %%, not %(value)s.",
                         value=company.backorder_min_deposit_percent,
+                    )
+                )
+            if company.backorder_date_change_threshold < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The date change threshold for backorder emails cannot be "
+                        "negative."
                     )
                 )
             if company.backorder_max_days_out < 0:
@@ -63,3 +105,22 @@ class ResCompany(models.Model):
         """Re-linking after a change runs where the company linked at all."""
         self.ensure_one()
         return self.backorder_link_on_po_confirm or self.backorder_link_on_so_confirm
+
+    def _backorder_template(self, event):
+        """The email template of ``event`` for this company."""
+        self.ensure_one()
+        field, xmlid = {
+            "confirmed": (
+                "backorder_confirmed_template_id",
+                "backorder_po_link.mail_template_backorder_confirmed",
+            ),
+            "date_changed": (
+                "backorder_date_changed_template_id",
+                "backorder_po_link.mail_template_backorder_date_changed",
+            ),
+            "ready": (
+                "backorder_ready_template_id",
+                "backorder_po_link.mail_template_backorder_ready",
+            ),
+        }[event]
+        return self[field] or self.env.ref(xmlid, raise_if_not_found=False)

@@ -24,3 +24,21 @@ class ResConfigSettings(models.TransientModel):
     backorder_same_warehouse_only = fields.Boolean(
         related="company_id.backorder_same_warehouse_only", readonly=False
     )
+    backorder_notify_customer = fields.Boolean(
+        related="company_id.backorder_notify_customer", readonly=False
+    )
+    backorder_notify_ready = fields.Boolean(
+        related="company_id.backorder_notify_ready", readonly=False
+    )
+    backorder_date_change_threshold = fields.Integer(
+        related="company_id.backorder_date_change_threshold", readonly=False
+    )
+    backorder_confirmed_template_id = fields.Many2one(
+        related="company_id.backorder_confirmed_template_id", readonly=False
+    )
+    backorder_date_changed_template_id = fields.Many2one(
+        related="company_id.backorder_date_changed_template_id", readonly=False
+    )
+    backorder_ready_template_id = fields.Many2one(
+        related="company_id.backorder_ready_template_id", readonly=False
+    )

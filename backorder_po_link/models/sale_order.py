@@ -1,6 +1,9 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.tools.misc import format_date, formatLang
+
+NOTIFY_KEY = "backorder_po_link.notifications"
 
 
 class SaleOrder(models.Model):
@@ -65,3 +68,133 @@ class SaleOrder(models.Model):
             action["views"] = [(False, "form")]
             action["res_id"] = orders.id
         return action
+
+    # ------------------------------------------------------------------
+    # Customer notifications
+    # ------------------------------------------------------------------
+    @api.model
+    def _backorder_queue_notification(self, event, links):
+        """Remember that ``links`` call for an email of kind ``event``; the
+        emails are composed once, just before the transaction commits, so
+        several linking runs on one order make one email per event."""
+        links = links.sudo().filtered(
+            lambda link: link.company_id.backorder_notify_customer
+            and not link.partner_id.backorder_no_email
+            and (event != "ready" or link.company_id.backorder_notify_ready)
+        )
+        if not links:
+            return
+        precommit = self.env.cr.precommit
+        pending = precommit.data.setdefault(NOTIFY_KEY, {})
+        if not pending:
+            precommit.add(self.sudo()._backorder_send_notifications)
+        for link in links:
+            pending.setdefault((link.sale_order_id.id, event), set()).add(link.id)
+
+    @api.model
+    def _backorder_send_notifications(self):
+        """Post one email per order and event to the customer; it waits in
+        the mail queue (sent by the standard cron), never inline."""
+        pending = self.env.cr.precommit.data.pop(NOTIFY_KEY, {})
+        for (order_id, event), link_ids in sorted(pending.items()):
+            order = self.browse(order_id).exists()
+            links = self.env["backorder.po.link"].browse(sorted(link_ids)).exists()
+            links = links.filtered(lambda link: link.state != "cancel")
+            if not order or not links:
+                continue
+            template = order.company_id._backorder_template(event)
+            if not template:
+                continue
+            order.with_context(
+                mail_notify_force_send=False,
+                backorder_link_ids=links.ids,
+            ).message_post_with_source(
+                template,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                partner_ids=order.partner_id.ids,
+            )
+
+    def _get_backorder_notification_lines(self, link_ids):
+        """Rows of an email: product, quantity and expected date of the given
+        links of this order, grouped per sales line, in the customer's
+        language."""
+        self.ensure_one()
+        order = self.with_context(lang=self.partner_id.lang)
+        links = (
+            order.env["backorder.po.link"]
+            .sudo()
+            .browse(link_ids)
+            .filtered(lambda link: link.sale_order_id == self)
+        )
+        rows = []
+        for sale_line, line_links in links.grouped("sale_line_id").items():
+            rows.append(
+                {
+                    "product": sale_line.product_id.display_name,
+                    "quantity": formatLang(
+                        order.env,
+                        sum(line_links.mapped("quantity")),
+                        dp="Product Unit of Measure",
+                    ),
+                    "uom": sale_line.product_id.uom_id.name,
+                    "date": format_date(
+                        order.env,
+                        max(line_links.mapped("expected_date")),
+                        lang_code=self.partner_id.lang,
+                    ),
+                }
+            )
+        return rows
+
+    def _get_backorder_portal_lines(self):
+        """Rows of the portal's "Backordered Items": what the customer still
+        waits for and when it is expected. No vendor, price or PO name."""
+        self.ensure_one()
+        if self.state != "sale":
+            return []
+        lines = self.order_line.sudo().filtered(
+            lambda line: line.product_id.is_storable and not line.display_type
+        )
+        rows = []
+        for line in lines:
+            active = line.backorder_link_ids.filtered(
+                lambda link: link.state in ("linked", "received")
+            )
+            for state, label in (
+                ("received", self.env._("Arrived, ready to ship")),
+                ("linked", self.env._("On order")),
+            ):
+                state_links = active.filtered(lambda link, s=state: link.state == s)
+                if not state_links:
+                    continue
+                rows.append(
+                    {
+                        "product": line.product_id.display_name,
+                        "quantity": formatLang(
+                            self.env,
+                            sum(state_links.mapped("quantity")),
+                            dp="Product Unit of Measure",
+                        ),
+                        "uom": line.product_id.uom_id.name,
+                        "status": label,
+                        "date": format_date(
+                            self.env, max(state_links.mapped("expected_date"))
+                        )
+                        if state == "linked"
+                        else "",
+                    }
+                )
+            if line.backorder_qty > 0:
+                rows.append(
+                    {
+                        "product": line.product_id.display_name,
+                        "quantity": formatLang(
+                            self.env, line.backorder_qty, dp="Product Unit of Measure"
+                        ),
+                        "uom": line.product_id.uom_id.name,
+                        "status": self.env._("Backordered"),
+                        "date": self.env._("to be confirmed"),
+                    }
+                )
+        return rows

@@ -23,3 +23,19 @@ class TestUi(BackorderCommon, HttpCase):
             "backorder_po_link_salesperson_tour",
             login="bo_salesman",
         )
+
+    def test_portal_shows_expected_dates_only(self):
+        """The customer's portal page lists backordered items with their
+        expected date, never the vendor or the purchase order."""
+        so = self._create_so([(self.product, 4), (self.product_2, 2)])
+        po = self._create_po([(self.product, 10)], days_ahead=9)
+        self.assertEqual(so.order_line[0].backorder_linked_qty, 4)
+        response = self.url_open(so.get_portal_url())
+        self.assertEqual(response.status_code, 200)
+        html = response.text
+        self.assertIn("Backordered Items", html)
+        self.assertIn(po.order_line.date_planned.strftime("%m/%d/%Y"), html)
+        self.assertIn("On order", html)
+        self.assertIn("to be confirmed", html)  # the table line, not linked yet
+        self.assertNotIn(po.name, html)
+        self.assertNotIn(self.vendor.name, html)
