@@ -19,6 +19,7 @@
         "data/mail_template_data.xml",
         "views/backorder_notification_templates.xml",
         "views/res_partner_views.xml",
+        "views/backorder_purchase_report_views.xml",
         "wizards/backorder_auto_link_wizard_views.xml",
         "views/backorder_po_link_views.xml",
         "views/purchase_order_views.xml",

@@ -9,3 +9,5 @@ from . import purchase_order_line
 from . import sale_order
 from . import sale_order_line
 from . import stock_move
+from . import product_product
+from . import backorder_purchase_report

@@ -401,6 +401,28 @@ class BackorderAllocator(models.AbstractModel):
         return {demand.id: demand.need for demand in self._fetch_demand(scope)}
 
     @api.model
+    def _backordered_line_ids_query(self):
+        """SQL selecting the ids of confirmed sales lines with a backordered
+        quantity no link covers."""
+        return SQL(
+            """
+            SELECT missing.sale_line_id
+              FROM (%(missing)s) missing
+              JOIN sale_order_line sol ON sol.id = missing.sale_line_id
+              JOIN sale_order so ON so.id = sol.order_id
+         LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS qty
+                      FROM backorder_po_link WHERE state = 'linked'
+                  GROUP BY sale_line_id) pending
+                   ON pending.sale_line_id = missing.sale_line_id
+             WHERE so.state = 'sale'
+               AND missing.qty - COALESCE(pending.qty, 0) > 0.000001
+            """,
+            missing=self._missing_qty_query(
+                SQL("SELECT sale_line_id FROM stock_move WHERE sale_line_id IS NOT NULL")
+            ),
+        )
+
+    @api.model
     def _supply_query(self, scope):
         """Free supply of confirmed purchase lines of the scope, earliest
         expected arrival first, then oldest purchase order."""

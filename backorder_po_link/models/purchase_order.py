@@ -55,10 +55,18 @@ class PurchaseOrder(models.Model):
             and po.allow_backorder_link
             and po.company_id.backorder_link_on_po_confirm
         )
-        if orders:
-            self.env["backorder.allocator"].sudo()._allocate(
-                "po_confirm", purchase_lines=orders.order_line
+        if not orders:
+            return
+        Allocator = self.env["backorder.allocator"].sudo()
+        # Lines bought for given backorders serve those first...
+        for line in orders.order_line.filtered("backorder_sale_line_ids"):
+            Allocator._allocate(
+                "po_confirm",
+                sale_lines=line.backorder_sale_line_ids,
+                purchase_lines=line,
             )
+        # ...then the oldest others.
+        Allocator._allocate("po_confirm", purchase_lines=orders.order_line)
 
     def action_view_backorder_sale_orders(self):
         self.ensure_one()

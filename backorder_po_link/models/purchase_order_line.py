@@ -17,6 +17,16 @@ class PurchaseOrderLine(models.Model):
         help="Quantity promised to backordered sales lines (awaiting receipt or "
         "received), in the product's unit of measure.",
     )
+    backorder_sale_line_ids = fields.Many2many(
+        "sale.order.line",
+        "backorder_pol_sale_line_rel",
+        "purchase_line_id",
+        "sale_line_id",
+        string="Ordered For",
+        copy=False,
+        help="Backordered sales lines this line was ordered for: confirming the "
+        "order links them first.",
+    )
     backorder_free_qty = fields.Float(
         string="Free for Backorders",
         digits="Product Unit of Measure",

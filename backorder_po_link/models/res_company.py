@@ -71,6 +71,12 @@ class ResCompany(models.Model):
         domain=[("model", "=", "sale.order")],
     )
 
+    backorder_auto_rfq = fields.Boolean(
+        string="Create RFQs for Backorders Automatically",
+        help="A scheduled run creates or updates draft RFQs for what backorders "
+        "still need (Backorders to Purchase).",
+    )
+
     @api.constrains(
         "backorder_min_deposit_percent",
         "backorder_max_days_out",

@@ -42,3 +42,6 @@ class ResConfigSettings(models.TransientModel):
     backorder_ready_template_id = fields.Many2one(
         related="company_id.backorder_ready_template_id", readonly=False
     )
+    backorder_auto_rfq = fields.Boolean(
+        related="company_id.backorder_auto_rfq", readonly=False
+    )

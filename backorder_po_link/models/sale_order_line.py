@@ -1,6 +1,8 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class SaleOrderLine(models.Model):
@@ -21,6 +23,7 @@ class SaleOrderLine(models.Model):
         string="Backordered",
         digits="Product Unit of Measure",
         compute="_compute_backorder_qty",
+        search="_search_backorder_qty",
         help="Quantity still owed to the customer that neither stock nor a "
         "purchase order link covers, in the product's unit of measure.",
     )
@@ -62,6 +65,17 @@ class SaleOrderLine(models.Model):
         )
         for line in self:
             line.backorder_qty = missing.get(line.id, 0.0)
+
+    def _search_backorder_qty(self, operator, value):
+        """Only ``backorder_qty > 0`` (and its negation) is supported: the
+        lines still waiting for goods that no link covers, in one query."""
+        if (operator, value) not in ((">", 0), ("!=", 0), ("=", 0), ("<=", 0)):
+            raise UserError(
+                self.env._("Backordered quantity can only be searched as > 0 or = 0.")
+            )
+        query = self.env["backorder.allocator"]._backordered_line_ids_query()
+        positive = operator in (">", "!=")
+        return [("id", "in" if positive else "not in", SQL("(%s)", query))]
 
     @api.depends("backorder_link_ids.expected_date", "backorder_link_ids.state")
     def _compute_backorder_expected_date(self):

@@ -1,0 +1,311 @@
+# Copyright 2026 backorder_po_link contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
+from odoo import Command, api, fields, models, tools
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from .backorder_allocator import OPEN_MOVE_STATES
+
+
+class BackorderPurchaseReport(models.Model):
+    """Backorders to Purchase: per product and warehouse, what customers wait
+    for that no link covers, what is already on order and free, what is in
+    stock and free, and so what is left to buy. One SQL view, set-based."""
+
+    _name = "backorder.purchase.report"
+    _description = "Backorders to Purchase"
+    _auto = False
+    _order = "qty_to_purchase desc, product_id"
+    _rec_name = "product_id"
+
+    product_id = fields.Many2one("product.product", readonly=True)
+    product_tmpl_id = fields.Many2one("product.template", readonly=True)
+    product_uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
+    warehouse_id = fields.Many2one("stock.warehouse", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    backorder_qty = fields.Float(
+        string="Uncovered Backorders", digits="Product Unit of Measure", readonly=True
+    )
+    free_supply_qty = fields.Float(
+        string="Free on Order", digits="Product Unit of Measure", readonly=True
+    )
+    free_stock_qty = fields.Float(
+        string="Free in Stock", digits="Product Unit of Measure", readonly=True
+    )
+    qty_to_purchase = fields.Float(
+        string="To Purchase", digits="Product Unit of Measure", readonly=True
+    )
+
+    def _query(self):
+        return SQL(
+            """
+            WITH missing AS (
+                SELECT m.sale_line_id,
+                       SUM(m.product_qty - CASE WHEN m.product_uom_qty > 0
+                            THEN m.quantity * m.product_qty / m.product_uom_qty
+                            ELSE 0 END) AS qty
+                  FROM stock_move m
+                  JOIN stock_location src ON src.id = m.location_id
+                 WHERE m.sale_line_id IS NOT NULL
+                   AND m.state IN %(move_states)s
+                   AND m.procure_method = 'make_to_stock'
+                   AND src.usage = 'internal'
+              GROUP BY m.sale_line_id
+            ),
+            pending_sale AS (
+                SELECT sale_line_id, SUM(quantity) AS qty
+                  FROM backorder_po_link WHERE state = 'linked'
+              GROUP BY sale_line_id
+            ),
+            demand AS (
+                SELECT sol.product_id, so.warehouse_id, sol.company_id,
+                       SUM(GREATEST(missing.qty - COALESCE(pending_sale.qty, 0), 0))
+                           AS qty
+                  FROM missing
+                  JOIN sale_order_line sol ON sol.id = missing.sale_line_id
+                  JOIN sale_order so ON so.id = sol.order_id
+             LEFT JOIN pending_sale ON pending_sale.sale_line_id = sol.id
+                 WHERE so.state = 'sale'
+              GROUP BY sol.product_id, so.warehouse_id, sol.company_id
+            ),
+            pending_po AS (
+                SELECT purchase_line_id, SUM(quantity) AS qty
+                  FROM backorder_po_link WHERE state = 'linked'
+              GROUP BY purchase_line_id
+            ),
+            supply AS (
+                SELECT pol.product_id, spt.warehouse_id, pol.company_id,
+                       SUM(GREATEST(pol.product_uom_qty
+                           - CASE WHEN pol.product_qty > 0
+                               THEN pol.qty_received * pol.product_uom_qty
+                                    / pol.product_qty
+                               ELSE 0 END
+                           - COALESCE(pending_po.qty, 0), 0)) AS qty
+                  FROM purchase_order_line pol
+                  JOIN purchase_order po ON po.id = pol.order_id
+                  JOIN stock_picking_type spt ON spt.id = po.picking_type_id
+             LEFT JOIN pending_po ON pending_po.purchase_line_id = pol.id
+                 WHERE po.state IN ('purchase', 'done')
+                   AND po.allow_backorder_link
+                   AND pol.product_id IN (SELECT product_id FROM demand)
+              GROUP BY pol.product_id, spt.warehouse_id, pol.company_id
+            ),
+            stock AS (
+                SELECT q.product_id, loc.warehouse_id, q.company_id,
+                       SUM(q.quantity - q.reserved_quantity) AS qty
+                  FROM stock_quant q
+                  JOIN stock_location loc ON loc.id = q.location_id
+                 WHERE loc.usage = 'internal'
+                   AND loc.warehouse_id IS NOT NULL
+                   AND q.product_id IN (SELECT product_id FROM demand)
+              GROUP BY q.product_id, loc.warehouse_id, q.company_id
+            )
+            SELECT ROW_NUMBER() OVER (
+                       ORDER BY d.product_id, d.warehouse_id, d.company_id) AS id,
+                   d.product_id, pp.product_tmpl_id, d.warehouse_id, d.company_id,
+                   d.qty AS backorder_qty,
+                   COALESCE(s.qty, 0) AS free_supply_qty,
+                   GREATEST(COALESCE(st.qty, 0), 0) AS free_stock_qty,
+                   GREATEST(d.qty - COALESCE(s.qty, 0)
+                            - GREATEST(COALESCE(st.qty, 0), 0), 0) AS qty_to_purchase
+              FROM demand d
+              JOIN product_product pp ON pp.id = d.product_id
+         LEFT JOIN supply s ON s.product_id = d.product_id
+                           AND s.warehouse_id = d.warehouse_id
+                           AND s.company_id = d.company_id
+         LEFT JOIN stock st ON st.product_id = d.product_id
+                           AND st.warehouse_id = d.warehouse_id
+                           AND st.company_id = d.company_id
+             WHERE d.qty > 0
+            """,
+            move_states=OPEN_MOVE_STATES,
+        )
+
+    @api.model
+    def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
+        # The view reads sales, purchase, stock and link tables: flush them.
+        self.env.flush_all()
+        return super()._search(domain, offset=offset, limit=limit, order=order, **kwargs)
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                "CREATE OR REPLACE VIEW %s AS (%s)",
+                SQL.identifier(self._table),
+                self._query(),
+            )
+        )
+
+    def action_view_sale_lines(self):
+        """Drill down to the backordered sales lines of this row."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Backordered Lines: %s", self.product_id.display_name),
+            "res_model": "sale.order.line",
+            "view_mode": "list,form",
+            "views": [
+                (self.env.ref("backorder_po_link.sale_order_line_view_list_backorder").id, "list"),
+                (False, "form"),
+            ],
+            "domain": [
+                ("product_id", "=", self.product_id.id),
+                ("order_id.warehouse_id", "=", self.warehouse_id.id),
+                ("company_id", "=", self.company_id.id),
+                ("backorder_qty", ">", 0),
+            ],
+            "context": {"create": False},
+        }
+
+    def action_create_rfq(self):
+        return self._create_rfqs()
+
+    # ------------------------------------------------------------------
+    # RFQ creation
+    # ------------------------------------------------------------------
+    def _first_vendor(self, product, company):
+        """The product's first valid vendor for ``company`` today."""
+        today = fields.Date.context_today(self)
+        for seller in product.with_company(company)._prepare_sellers():
+            if seller.company_id and seller.company_id != company:
+                continue
+            if seller.date_start and seller.date_start > today:
+                continue
+            if seller.date_end and seller.date_end < today:
+                continue
+            if seller.product_id and seller.product_id != product:
+                continue
+            return seller
+        return self.env["product.supplierinfo"]
+
+    def _create_rfqs(self, raise_if_none=True):
+        """Draft RFQs for these rows, one per vendor and warehouse, reusing an
+        open draft RFQ of that vendor and warehouse. Returns the window action
+        of the RFQs created or updated (wrapped in a notification naming the
+        products left out for want of a vendor)."""
+        rows = self.filtered(lambda row: row.qty_to_purchase > 0)
+        PurchaseOrder = self.env["purchase.order"]
+        touched = PurchaseOrder
+        no_vendor = self.env["product.product"]
+        grouped = defaultdict(list)  # (vendor, warehouse, company) -> [(row, seller)]
+        for row in rows:
+            seller = self._first_vendor(row.product_id, row.company_id)
+            if not seller:
+                no_vendor |= row.product_id
+                continue
+            grouped[(seller.partner_id, row.warehouse_id, row.company_id)].append(
+                (row, seller)
+            )
+        for (vendor, warehouse, company), items in grouped.items():
+            order = self._find_or_create_rfq(vendor, warehouse, company)
+            for row, seller in items:
+                self._add_rfq_line(order, row, seller)
+            touched |= order
+        if not touched and no_vendor and raise_if_none:
+            raise UserError(
+                self.env._(
+                    "No RFQ was created: these products have no vendor for this "
+                    "company: %(products)s. Add a vendor on their Purchase tab.",
+                    products=", ".join(no_vendor.mapped("display_name")),
+                )
+            )
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "purchase.purchase_rfq"
+        )
+        action["domain"] = [("id", "in", touched.ids)]
+        action["context"] = {}
+        if len(touched) == 1:
+            action["views"] = [(False, "form")]
+            action["res_id"] = touched.id
+        if no_vendor:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "warning",
+                    "sticky": True,
+                    "title": self.env._("Some products have no vendor"),
+                    "message": self.env._(
+                        "No RFQ for %(products)s: add a vendor on their Purchase tab.",
+                        products=", ".join(no_vendor.mapped("display_name")),
+                    ),
+                    "next": action,
+                    "no_vendor_product_ids": no_vendor.ids,
+                },
+            }
+        return action
+
+    def _find_or_create_rfq(self, vendor, warehouse, company):
+        PurchaseOrder = self.env["purchase.order"].with_company(company)
+        picking_type = warehouse.in_type_id
+        order = PurchaseOrder.search(
+            [
+                ("state", "=", "draft"),
+                ("partner_id", "=", vendor.id),
+                ("company_id", "=", company.id),
+                ("picking_type_id", "=", picking_type.id),
+            ],
+            order="id",
+            limit=1,
+        )
+        if order:
+            return order
+        return PurchaseOrder.create(
+            {
+                "partner_id": vendor.id,
+                "company_id": company.id,
+                "picking_type_id": picking_type.id,
+                "origin": self.env._("Backorders"),
+            }
+        )
+
+    def _add_rfq_line(self, order, row, seller):
+        """Order what the row lacks, in the vendor's purchase unit, at least
+        the vendor's minimum quantity, remembering the backorders it is for."""
+        product = row.product_id
+        purchase_uom = seller.product_uom or product.uom_po_id or product.uom_id
+        qty = product.uom_id._compute_quantity(
+            row.qty_to_purchase, purchase_uom, rounding_method="UP"
+        )
+        sale_lines = self.env["sale.order.line"].search(
+            [
+                ("product_id", "=", product.id),
+                ("order_id.warehouse_id", "=", row.warehouse_id.id),
+                ("company_id", "=", row.company_id.id),
+                ("backorder_qty", ">", 0),
+            ]
+        )
+        line = order.order_line.filtered(
+            lambda pol: pol.product_id == product and pol.product_uom == purchase_uom
+        )[:1]
+        if line:
+            # Already on this RFQ: what the report counts as "to purchase"
+            # does not include draft RFQs, so the line grows to the new need.
+            line.write(
+                {
+                    "product_qty": max(line.product_qty, qty, seller.min_qty),
+                    "backorder_sale_line_ids": [Command.link(sl.id) for sl in sale_lines],
+                }
+            )
+            return line
+        return self.env["purchase.order.line"].create(
+            {
+                "order_id": order.id,
+                "product_id": product.id,
+                "product_qty": max(qty, seller.min_qty),
+                "product_uom": purchase_uom.id,
+                "backorder_sale_line_ids": [Command.set(sale_lines.ids)],
+            }
+        )
+
+    def _cron_create_rfqs(self):
+        """Automatic mode: companies that switched it on get their draft RFQs
+        created or updated."""
+        for company in self.env["res.company"].search([("backorder_auto_rfq", "=", True)]):
+            rows = self.search(
+                [("company_id", "=", company.id), ("qty_to_purchase", ">", 0)]
+            )
+            rows.with_company(company)._create_rfqs(raise_if_none=False)
