@@ -57,18 +57,18 @@ class StockMove(models.Model):
                 arrivals[(po_line, move.location_dest_id)] += move.product_qty
         if not arrivals:
             return
-        Link = self.env["backorder.po.link"].sudo()
-        touched_sale, touched_po = self.env["sale.order.line"], self.env[
-            "purchase.order.line"
-        ]
+        po_lines = self.env["purchase.order.line"].union(*(pol for pol, _loc in arrivals))
+        links = self.env["backorder.po.link"].sudo().search(
+            [("purchase_line_id", "in", po_lines.ids), ("state", "=", "linked")],
+            order="date_linked, id",
+        )
+        if not links:
+            return
+        links_by_po_line = links.grouped("purchase_line_id")
+        touched_sale = self.env["sale.order.line"]
         for (po_line, location), arrived in arrivals.items():
-            links = Link.search(
-                [("purchase_line_id", "=", po_line.id), ("state", "=", "linked")],
-                order="date_linked, id",
-            )
-            touched_po |= po_line
             rounding = po_line.product_id.uom_id.rounding
-            for link in links:
+            for link in links_by_po_line.get(po_line, []):
                 if float_compare(arrived, 0, precision_rounding=rounding) <= 0:
                     break
                 reserved = link._reserve_delivery(min(link.quantity, arrived), location)
@@ -78,7 +78,7 @@ class StockMove(models.Model):
                 arrived -= reserved
                 touched_sale |= link.sale_line_id
         self.env["backorder.allocator"].sudo()._reconcile(
-            sale_lines=touched_sale, purchase_lines=touched_po
+            sale_lines=touched_sale, purchase_lines=links.purchase_line_id
         )
 
     # ------------------------------------------------------------------
