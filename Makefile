@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export ODOO_SRC ?= $(HOME)/.cache/odoo/18.0
 
-.PHONY: help venv demo demo-reset test test-core test-core-baseline clean
+.PHONY: help venv demo demo-reset test test-core test-core-baseline audit load clean
 
 help:
 	@echo "make demo                 serve Odoo with the addon and demo data on http://localhost:8069"
@@ -10,6 +10,8 @@ help:
 	@echo "make test                 the whole test suite on a fresh database"
 	@echo "make test-core            Odoo's sale_stock/purchase_stock/sale_purchase_stock tests with the addon"
 	@echo "make test-core-baseline   the same tests without the addon: writes tools/core-baseline-failures.txt"
+	@echo "make audit DB=name        check every backorder link invariant on a database"
+	@echo "make load                 8 concurrent workers confirm, cancel and receive; audit and replay"
 
 venv:
 	@bash tools/bootstrap.sh
@@ -28,6 +30,13 @@ test-core:
 
 test-core-baseline:
 	@bash tools/test_core.sh --baseline
+
+audit:
+	@test -n "$(DB)" || { echo "usage: make audit DB=<database>"; exit 2; }
+	@bash tools/audit.sh "$(DB)"
+
+load:
+	@bash tools/load.sh
 
 clean:
 	rm -rf .build .coverage

@@ -34,5 +34,7 @@
             "backorder_po_link/static/tests/tours/*.js",
         ],
     },
+    "pre_init_hook": "pre_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

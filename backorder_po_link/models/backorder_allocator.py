@@ -928,3 +928,133 @@ class BackorderAllocator(models.AbstractModel):
             self.env._("Backorder links released:"),
             lambda link: qty[link.id],
         )
+
+    # ------------------------------------------------------------------
+    # Invariant audit
+    # ------------------------------------------------------------------
+    @api.model
+    def _audit(self):
+        """Check every invariant of the links on the whole database; returns a
+        list of ``(check, message)``, empty when all is well."""
+        self.env.flush_all()
+        checks = {
+            "purchase over-promised": """
+                SELECT 'purchase line ' || pol.id || ': ' || SUM(l.quantity)
+                       || ' promised, ' || pol.product_uom_qty || ' ordered'
+                  FROM backorder_po_link l
+                  JOIN purchase_order_line pol ON pol.id = l.purchase_line_id
+                 WHERE l.state IN ('linked', 'received')
+              GROUP BY pol.id
+                HAVING SUM(l.quantity) > pol.product_uom_qty + 0.0001
+            """,
+            "sale over-promised": """
+                SELECT 'sales line ' || sol.id || ': ' || SUM(l.quantity)
+                       || ' promised, ' || ROUND(%(ordered_left)s, 4) || ' left to deliver'
+                  FROM backorder_po_link l
+                  JOIN sale_order_line sol ON sol.id = l.sale_line_id
+                  JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                  JOIN product_product pp ON pp.id = sol.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+                 WHERE l.state IN ('linked', 'received')
+              GROUP BY sol.id, line_uom.factor, prod_uom.factor
+                HAVING SUM(l.quantity) > %(ordered_left)s + 0.0001
+            """,
+            "link of a cancelled or unconfirmed order": """
+                SELECT 'link ' || l.id || ' (' || l.state || '): sales order '
+                       || so.state || ', purchase order ' || po.state
+                  FROM backorder_po_link l
+                  JOIN sale_order so ON so.id = l.sale_order_id
+                  JOIN purchase_order po ON po.id = l.purchase_order_id
+                 WHERE l.state IN ('linked', 'received')
+                   AND (so.state != 'sale' OR po.state NOT IN ('purchase', 'done'))
+            """,
+            "company or product mismatch": """
+                SELECT 'link ' || l.id || ': companies ' || l.company_id || '/'
+                       || sol.company_id || '/' || pol.company_id || ', products '
+                       || sol.product_id || '/' || pol.product_id
+                  FROM backorder_po_link l
+                  JOIN sale_order_line sol ON sol.id = l.sale_line_id
+                  JOIN purchase_order_line pol ON pol.id = l.purchase_line_id
+                 WHERE sol.company_id != pol.company_id
+                    OR l.company_id != sol.company_id
+                    OR sol.product_id != pol.product_id
+                    OR l.product_id != sol.product_id
+            """,
+            "stored linked quantity out of date": """
+                SELECT 'sales line ' || sol.id || ': stored ' || sol.backorder_linked_qty
+                       || ', links ' || COALESCE(s.qty, 0)
+                  FROM sale_order_line sol
+             LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS qty FROM backorder_po_link
+                         WHERE state IN ('linked', 'received') GROUP BY sale_line_id) s
+                       ON s.sale_line_id = sol.id
+                 WHERE ABS(COALESCE(sol.backorder_linked_qty, 0) - COALESCE(s.qty, 0)) > 0.0001
+             UNION ALL
+                SELECT 'purchase line ' || pol.id || ': stored '
+                       || pol.backorder_linked_qty || ', links ' || COALESCE(s.qty, 0)
+                  FROM purchase_order_line pol
+             LEFT JOIN (SELECT purchase_line_id, SUM(quantity) AS qty FROM backorder_po_link
+                         WHERE state IN ('linked', 'received') GROUP BY purchase_line_id) s
+                       ON s.purchase_line_id = pol.id
+                 WHERE ABS(COALESCE(pol.backorder_linked_qty, 0) - COALESCE(s.qty, 0)) > 0.0001
+            """,
+            "awaiting link beyond what the delivery lacks": """
+                SELECT 'sales line ' || l.sale_line_id || ': ' || SUM(l.quantity)
+                       || ' awaiting receipt, delivery lacks ' || COALESCE(MAX(m.qty), 0)
+                  FROM backorder_po_link l
+             LEFT JOIN (%(missing)s) m ON m.sale_line_id = l.sale_line_id
+                 WHERE l.state = 'linked'
+              GROUP BY l.sale_line_id
+                HAVING SUM(l.quantity) > COALESCE(MAX(m.qty), 0) + 0.0001
+            """,
+            "received link without reserved goods": """
+                SELECT 'sales line ' || l.sale_line_id || ': ' || SUM(l.quantity)
+                       || ' received, ' || COALESCE(MAX(r.qty), 0) || ' reserved'
+                  FROM backorder_po_link l
+             LEFT JOIN (SELECT m.sale_line_id,
+                               SUM(CASE WHEN m.product_uom_qty > 0
+                                   THEN m.quantity * m.product_qty / m.product_uom_qty
+                                   ELSE 0 END) AS qty
+                          FROM stock_move m
+                         WHERE m.sale_line_id IS NOT NULL
+                           AND m.state IN %(move_states)s
+                      GROUP BY m.sale_line_id) r ON r.sale_line_id = l.sale_line_id
+                 WHERE l.state = 'received'
+              GROUP BY l.sale_line_id
+                HAVING SUM(l.quantity) > COALESCE(MAX(r.qty), 0) + 0.0001
+            """,
+        }
+        problems = []
+        for check, query in checks.items():
+            rows = self.env.execute_query(
+                SQL(
+                    query,
+                    ordered_left=ORDERED_LEFT,
+                    move_states=OPEN_MOVE_STATES,
+                    missing=self._missing_qty_query(
+                        SQL("SELECT sale_line_id FROM backorder_po_link WHERE state = 'linked'")
+                    ),
+                )
+            )
+            problems += [(check, row[0]) for row in rows]
+        return problems
+
+    @api.model
+    def action_audit(self):
+        """Menu action for managers: run the audit and say what it found."""
+        problems = self.sudo()._audit()
+        message = (
+            self.env._("All backorder link invariants hold.")
+            if not problems
+            else "\n".join(f"{check}: {detail}" for check, detail in problems[:50])
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if not problems else "danger",
+                "sticky": bool(problems),
+                "title": self.env._("Backorder link audit: %s problem(s)", len(problems)),
+                "message": message,
+            },
+        }

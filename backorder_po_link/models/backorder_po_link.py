@@ -99,6 +99,69 @@ class BackorderPoLink(models.Model):
         ),
     ]
 
+    def init(self):
+        """A guard in the database itself: at commit, the active links of a
+        sales line never exceed what it still has to deliver, nor those of a
+        purchase line what it orders, whatever code path wrote them."""
+        self.env.cr.execute(
+            """
+            CREATE OR REPLACE FUNCTION backorder_po_link_check_totals()
+            RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                linked numeric;
+                capacity numeric;
+                tolerance numeric;
+            BEGIN
+                IF NEW.state NOT IN ('linked', 'received') THEN
+                    RETURN NULL;
+                END IF;
+                SELECT COALESCE(SUM(quantity), 0) INTO linked
+                  FROM backorder_po_link
+                 WHERE purchase_line_id = NEW.purchase_line_id
+                   AND state IN ('linked', 'received');
+                SELECT pol.product_uom_qty, uom.rounding INTO capacity, tolerance
+                  FROM purchase_order_line pol
+                  JOIN product_product pp ON pp.id = pol.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  JOIN uom_uom uom ON uom.id = pt.uom_id
+                 WHERE pol.id = NEW.purchase_line_id;
+                IF linked > capacity + tolerance / 2 THEN
+                    RAISE EXCEPTION
+                        'backorder links promise % of purchase order line % which orders %',
+                        linked, NEW.purchase_line_id, capacity
+                        USING ERRCODE = 'check_violation';
+                END IF;
+                SELECT COALESCE(SUM(quantity), 0) INTO linked
+                  FROM backorder_po_link
+                 WHERE sale_line_id = NEW.sale_line_id
+                   AND state IN ('linked', 'received');
+                SELECT GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
+                       / line_uom.factor * prod_uom.factor, prod_uom.rounding
+                  INTO capacity, tolerance
+                  FROM sale_order_line sol
+                  JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                  JOIN product_product pp ON pp.id = sol.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+                 WHERE sol.id = NEW.sale_line_id;
+                IF linked > capacity + tolerance / 2 THEN
+                    RAISE EXCEPTION
+                        'backorder links promise % to sales order line % which has % left to deliver',
+                        linked, NEW.sale_line_id, capacity
+                        USING ERRCODE = 'check_violation';
+                END IF;
+                RETURN NULL;
+            END;
+            $$;
+            DROP TRIGGER IF EXISTS backorder_po_link_check_totals ON backorder_po_link;
+            CREATE CONSTRAINT TRIGGER backorder_po_link_check_totals
+                AFTER INSERT OR UPDATE OF quantity, state, sale_line_id, purchase_line_id
+                ON backorder_po_link
+                DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW EXECUTE FUNCTION backorder_po_link_check_totals();
+            """
+        )
+
     @api.depends("sale_order_id", "purchase_order_id", "product_id", "quantity")
     def _compute_display_name(self):
         for link in self:
@@ -217,9 +280,19 @@ class BackorderPoLink(models.Model):
                 raise ValidationError(msg)
 
     def _check_quantity_vals(self, vals):
-        """Refuse a zero or negative quantity in words, before the database
-        check constraint would refuse it in SQL."""
-        if "quantity" in vals and (vals["quantity"] or 0) <= 0:
+        """Refuse a missing, non-numeric, zero or negative quantity in words,
+        before the database would refuse it in SQL."""
+        if "quantity" not in vals:
+            return
+        quantity = vals["quantity"]
+        if isinstance(quantity, bool) or not isinstance(quantity, (int, float)):
+            raise ValidationError(
+                self.env._(
+                    "%(value)r is not a valid quantity for a backorder link.",
+                    value=quantity,
+                )
+            )
+        if quantity <= 0:
             raise ValidationError(
                 self.env._("The quantity of a backorder link must be positive.")
             )
@@ -227,7 +300,6 @@ class BackorderPoLink(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            self._check_quantity_vals(vals)
             vals.setdefault("quantity", 0)
             self._check_quantity_vals(vals)
         links = super().create(vals_list)
@@ -260,6 +332,13 @@ class BackorderPoLink(models.Model):
                         "Purchase order %(order)s is not confirmed: only "
                         "confirmed purchase orders can be linked to backorders.",
                         order=po_line.order_id.name,
+                    )
+                )
+            if not sale_line.product_id.active:
+                raise ValidationError(
+                    self.env._(
+                        "%(product)s is archived: it can no longer be linked.",
+                        product=sale_line.product_id.display_name,
                     )
                 )
             if not sale_line.product_id.is_storable:

@@ -1,0 +1,19 @@
+# Copyright 2026 backorder_po_link contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.tools.sql import column_exists, create_column
+
+
+def pre_init_hook(env):
+    """Create the stored linked-quantity columns in SQL, filled with 0, so that
+    installing on a database with many orders computes nothing per record
+    (no line has links yet)."""
+    for table in ("sale_order_line", "purchase_order_line"):
+        if not column_exists(env.cr, table, "backorder_linked_qty"):
+            create_column(env.cr, table, "backorder_linked_qty", "numeric")
+            env.cr.execute(
+                f"UPDATE {table} SET backorder_linked_qty = 0"  # noqa: S608
+            )
+
+
+def uninstall_hook(env):
+    env.cr.execute("DROP FUNCTION IF EXISTS backorder_po_link_check_totals() CASCADE")
