@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export ODOO_SRC ?= $(HOME)/.cache/odoo/18.0
 
-.PHONY: help venv demo demo-reset test test-core test-core-baseline audit load clean
+.PHONY: help venv demo demo-reset test test-core test-core-baseline audit load bench clean
 
 help:
 	@echo "make demo                 serve Odoo with the addon and demo data on http://localhost:8069"
@@ -12,6 +12,7 @@ help:
 	@echo "make test-core-baseline   the same tests without the addon: writes tools/core-baseline-failures.txt"
 	@echo "make audit DB=name        check every backorder link invariant on a database"
 	@echo "make load                 8 concurrent workers confirm, cancel and receive; audit and replay"
+	@echo "make bench                benchmark at 100k backorders (and 10k, 50k): writes bench/results/"
 
 venv:
 	@bash tools/bootstrap.sh
@@ -37,6 +38,9 @@ audit:
 
 load:
 	@bash tools/load.sh
+
+bench:
+	@bash tools/bench.sh
 
 clean:
 	rm -rf .build .coverage
