@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.tools import SQL, float_compare, float_round
+from odoo.tools.mail import generate_tracking_message_id
 
 # Class id of our advisory locks (pg_advisory_xact_lock(int, int)); the second
 # key is the product id.
@@ -35,6 +36,9 @@ ORDERED_LEFT = SQL(
     "GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)"
     " / line_uom.factor * prod_uom.factor"
 )
+
+# Links written in one run beyond which the table is analyzed at once.
+ANALYZE_AFTER = 1000
 
 OPEN_MOVE_STATES = ("waiting", "confirmed", "partially_available", "assigned")
 
@@ -142,6 +146,8 @@ class BackorderAllocator(models.AbstractModel):
             return [], []
         self._lock_products(scope["product_ids"])
         demands = self._fetch_demand(scope)
+        if not demands:
+            return [], demands
         supplies = self._fetch_supply(scope)
         pairs = self._match(demands, supplies, full_coverage_only)
         return pairs, demands
@@ -582,6 +588,10 @@ class BackorderAllocator(models.AbstractModel):
             )
         )
         links = Link.browse([r[0] for r in rows])
+        if len(rows) > ANALYZE_AFTER:
+            # A big batch changes the table's make-up: without fresh
+            # statistics the checks at commit would pick poor plans.
+            self.env.cr.execute("ANALYZE backorder_po_link")
         self._refresh_linked_qty(set(sale_ids), set(po_line_ids))
         Link.invalidate_model()
         self._post_link_messages(links)
@@ -605,11 +615,15 @@ class BackorderAllocator(models.AbstractModel):
                 SQL(
                     """
                     UPDATE %(table)s t
-                       SET backorder_linked_qty = COALESCE((
-                           SELECT SUM(l.quantity) FROM backorder_po_link l
-                            WHERE l.%(column)s = t.id
-                              AND l.state IN ('linked', 'received')), 0)
-                     WHERE t.id = ANY(%(ids)s)
+                       SET backorder_linked_qty = COALESCE(agg.qty, 0)
+                      FROM unnest(%(ids)s::int[]) AS u(id)
+                 LEFT JOIN (SELECT l.%(column)s AS line_id, SUM(l.quantity) AS qty
+                              FROM backorder_po_link l
+                             WHERE l.%(column)s = ANY(%(ids)s)
+                               AND l.state IN ('linked', 'received')
+                          GROUP BY l.%(column)s) agg ON agg.line_id = u.id
+                     WHERE t.id = u.id
+                       AND t.backorder_linked_qty IS DISTINCT FROM COALESCE(agg.qty, 0)
                     """,
                     table=SQL.identifier(table),
                     column=SQL.identifier(column),
@@ -630,40 +644,106 @@ class BackorderAllocator(models.AbstractModel):
     def _post_link_messages(self, links):
         """One chatter note per order and run, listing what was linked."""
         self._post_messages(
-            links.sudo(),
+            {link_id: None for link_id in links.ids},
             self.env._("Backorder links created:"),
-            lambda link: link.quantity,
         )
 
     @api.model
-    def _post_messages(self, links, title, quantity_of):
+    def _post_messages(self, quantities, title):
         """One note per sales order and per purchase order: ``title`` and a
-        line per link with ``quantity_of(link)``."""
-        if not links:
+        line per link. ``quantities`` maps link ids to the quantity to show
+        (None: the link's quantity). The lines are read in one query."""
+        if not quantities:
             return
-        for model, order_field, other_field in (
-            ("sale.order", "sale_order_id", "purchase_order_id"),
-            ("purchase.order", "purchase_order_id", "sale_order_id"),
-        ):
-            bodies = {}
-            for order, order_links in links.grouped(order_field).items():
-                items = Markup("").join(
-                    Markup("<li>%s</li>")
-                    % self.env._(
-                        "%(qty)s %(uom)s %(product)s → %(other)s (expected %(date)s)",
-                        qty=quantity_of(link),
-                        uom=link.product_uom_id.name,
-                        product=link.product_id.display_name,
-                        other=link[other_field].name,
-                        date=fields.Date.to_string(link.expected_date) or "?",
-                    )
-                    for link in order_links
+        lang = self.env.lang or "en_US"
+        rows = self.env.execute_query_dict(
+            SQL(
+                """
+                SELECT l.id, l.sale_order_id, l.purchase_order_id, l.quantity,
+                       so.name AS so_name, po.name AS po_name, l.expected_date,
+                       COALESCE(uom.name->>%(lang)s, uom.name->>'en_US') AS uom,
+                       CASE WHEN pp.default_code IS NOT NULL
+                            THEN '[' || pp.default_code || '] ' ELSE '' END
+                       || COALESCE(pt.name->>%(lang)s, pt.name->>'en_US') AS product
+                  FROM backorder_po_link l
+                  JOIN sale_order so ON so.id = l.sale_order_id
+                  JOIN purchase_order po ON po.id = l.purchase_order_id
+                  JOIN product_product pp ON pp.id = l.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  JOIN uom_uom uom ON uom.id = pt.uom_id
+                 WHERE l.id = ANY(%(ids)s)
+              ORDER BY l.id
+                """,
+                lang=lang,
+                ids=list(quantities),
+            )
+        )
+        by_order = {"sale.order": {}, "purchase.order": {}}
+        for row in rows:
+            qty = quantities[row["id"]]
+            for model, key, other in (
+                ("sale.order", "sale_order_id", "po_name"),
+                ("purchase.order", "purchase_order_id", "so_name"),
+            ):
+                item = Markup("<li>%s</li>") % self.env._(
+                    "%(qty)s %(uom)s %(product)s → %(other)s (expected %(date)s)",
+                    qty=float(row["quantity"] if qty is None else qty),
+                    uom=row["uom"],
+                    product=row["product"],
+                    other=row[other],
+                    date=fields.Date.to_string(row["expected_date"]) or "?",
                 )
-                bodies[order.id] = Markup("<p>%s</p><ul>%s</ul>") % (
-                    escape(title),
-                    items,
-                )
-            self.env[model].browse(list(bodies))._message_log_batch(bodies=bodies)
+                by_order[model].setdefault(row[key], []).append(item)
+        header = Markup("<p>%s</p>") % title
+        for model, items_by_order in by_order.items():
+            self._log_notes(
+                model,
+                {
+                    order_id: header + Markup("<ul>%s</ul>") % Markup("").join(items)
+                    for order_id, items in items_by_order.items()
+                },
+            )
+
+    @api.model
+    def _log_notes(self, model, bodies):
+        """Internal notes on many records in one statement: the rows
+        ``mail.thread._message_log_batch`` writes, without its per-message
+        ORM work (a PO confirmation can touch hundreds of sales orders, a
+        batch run tens of thousands). Bodies are built from escaped Markup."""
+        if not bodies:
+            return
+        Thread = self.env["mail.thread"]
+        author_id, email_from = Thread._message_compute_author(
+            None, None, raise_on_email=False
+        )
+        res_ids = list(bodies)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_message (
+                    model, res_id, body, message_type, subtype_id, is_internal,
+                    author_id, email_from, reply_to, message_id,
+                    email_add_signature, date,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT %(model)s, r.res_id, r.body, 'notification', %(subtype)s, TRUE,
+                       %(author)s, %(email_from)s, %(reply_to)s, %(message_id)s,
+                       FALSE, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(res_ids)s::int[], %(bodies)s::text[]) AS r(res_id, body)
+                """,
+                model=model,
+                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                author=author_id,
+                email_from=email_from,
+                reply_to=Thread._notify_get_reply_to(default=email_from)[False],
+                message_id=generate_tracking_message_id("message-notify"),
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                res_ids=res_ids,
+                bodies=[str(bodies[res_id]) for res_id in res_ids],
+            )
+        )
+        self.env["mail.message"].invalidate_model()
+        self.env[model].invalidate_model(["message_ids"])
 
     # ------------------------------------------------------------------
     # Batch run and dry run
@@ -921,12 +1001,9 @@ class BackorderAllocator(models.AbstractModel):
 
     @api.model
     def _post_release_messages(self, released):
-        links = self.env["backorder.po.link"].browse([row[0] for row in released])
-        qty = {row[0]: row[3] for row in released}
         self._post_messages(
-            links.sudo(),
+            {row[0]: row[3] for row in released},
             self.env._("Backorder links released:"),
-            lambda link: qty[link.id],
         )
 
     # ------------------------------------------------------------------

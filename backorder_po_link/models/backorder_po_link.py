@@ -48,7 +48,6 @@ class BackorderPoLink(models.Model):
         ],
         default="linked",
         required=True,
-        index=True,
     )
     origin = fields.Selection(
         [
@@ -108,51 +107,50 @@ class BackorderPoLink(models.Model):
             CREATE OR REPLACE FUNCTION backorder_po_link_check_totals()
             RETURNS trigger LANGUAGE plpgsql AS $$
             DECLARE
-                linked numeric;
-                capacity numeric;
-                tolerance numeric;
+                r record;
             BEGIN
                 IF NEW.state NOT IN ('linked', 'received') THEN
                     RETURN NULL;
                 END IF;
-                SELECT COALESCE(SUM(quantity), 0) INTO linked
-                  FROM backorder_po_link
-                 WHERE purchase_line_id = NEW.purchase_line_id
-                   AND state IN ('linked', 'received');
-                SELECT pol.product_uom_qty, uom.rounding INTO capacity, tolerance
-                  FROM purchase_order_line pol
-                  JOIN product_product pp ON pp.id = pol.product_id
-                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                  JOIN uom_uom uom ON uom.id = pt.uom_id
-                 WHERE pol.id = NEW.purchase_line_id;
-                IF linked > capacity + tolerance / 2 THEN
-                    RAISE EXCEPTION
-                        'backorder links promise % of purchase order line % which orders %',
-                        linked, NEW.purchase_line_id, capacity
-                        USING ERRCODE = 'check_violation';
-                END IF;
-                SELECT COALESCE(SUM(quantity), 0) INTO linked
-                  FROM backorder_po_link
-                 WHERE sale_line_id = NEW.sale_line_id
-                   AND state IN ('linked', 'received');
-                SELECT GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
-                       / line_uom.factor * prod_uom.factor, prod_uom.rounding
-                  INTO capacity, tolerance
-                  FROM sale_order_line sol
+                SELECT (SELECT COALESCE(SUM(l.quantity), 0) FROM backorder_po_link l
+                         WHERE l.purchase_line_id = NEW.purchase_line_id
+                           AND l.state IN ('linked', 'received')) AS po_linked,
+                       pol.product_uom_qty AS po_capacity,
+                       (SELECT COALESCE(SUM(l.quantity), 0) FROM backorder_po_link l
+                         WHERE l.sale_line_id = NEW.sale_line_id
+                           AND l.state IN ('linked', 'received')) AS so_linked,
+                       GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
+                           / line_uom.factor * prod_uom.factor AS so_capacity,
+                       prod_uom.rounding / 2 AS tolerance
+                  INTO r
+                  FROM purchase_order_line pol,
+                       sale_order_line sol
                   JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
                   JOIN product_product pp ON pp.id = sol.product_id
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id
                   JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-                 WHERE sol.id = NEW.sale_line_id;
-                IF linked > capacity + tolerance / 2 THEN
+                 WHERE pol.id = NEW.purchase_line_id AND sol.id = NEW.sale_line_id;
+                IF r.po_linked > r.po_capacity + r.tolerance THEN
+                    RAISE EXCEPTION
+                        'backorder links promise % of purchase order line % which orders %',
+                        r.po_linked, NEW.purchase_line_id, r.po_capacity
+                        USING ERRCODE = 'check_violation';
+                END IF;
+                IF r.so_linked > r.so_capacity + r.tolerance THEN
                     RAISE EXCEPTION
                         'backorder links promise % to sales order line % which has % left to deliver',
-                        linked, NEW.sale_line_id, capacity
+                        r.so_linked, NEW.sale_line_id, r.so_capacity
                         USING ERRCODE = 'check_violation';
                 END IF;
                 RETURN NULL;
             END;
             $$;
+            CREATE INDEX IF NOT EXISTS backorder_po_link_active_purchase_line_idx
+                ON backorder_po_link (purchase_line_id) INCLUDE (quantity)
+                WHERE state IN ('linked', 'received');
+            CREATE INDEX IF NOT EXISTS backorder_po_link_active_sale_line_idx
+                ON backorder_po_link (sale_line_id) INCLUDE (quantity)
+                WHERE state IN ('linked', 'received');
             DROP TRIGGER IF EXISTS backorder_po_link_check_totals ON backorder_po_link;
             CREATE CONSTRAINT TRIGGER backorder_po_link_check_totals
                 AFTER INSERT OR UPDATE OF quantity, state, sale_line_id, purchase_line_id
