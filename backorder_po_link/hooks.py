@@ -16,4 +16,11 @@ def pre_init_hook(env):
 
 
 def uninstall_hook(env):
-    env.cr.execute("DROP FUNCTION IF EXISTS backorder_po_link_check_totals() CASCADE")
+    """The guard's functions and its scratch table are not Odoo models."""
+    env.cr.execute(
+        """
+        DROP FUNCTION IF EXISTS backorder_po_link_check_totals() CASCADE;
+        DROP FUNCTION IF EXISTS backorder_po_link_touch() CASCADE;
+        DROP TABLE IF EXISTS backorder_po_link_touched;
+        """
+    )

@@ -297,13 +297,6 @@ def time_so_confirm(registry, data, linking, n_lines=20):
             "ON po.id = pol.order_id WHERE po.name LIKE 'BPO%%' GROUP BY product_id "
             "ORDER BY sum(product_qty) DESC LIMIT %s", (n_lines,))
         products = [r[0] for r in env.cr.fetchall()]
-        env["backorder.allocator"]._run_batch()  # only free supply is left
-        env.cr.execute(
-            "SELECT pol.product_id FROM purchase_order_line pol JOIN purchase_order po ON "
-            "po.id = pol.order_id WHERE po.name LIKE 'BPO%%' GROUP BY pol.product_id "
-            "HAVING sum(pol.product_uom_qty - pol.backorder_linked_qty) >= 3 LIMIT %s",
-            (n_lines,))
-        products = [r[0] for r in env.cr.fetchall()] or products
         so = env["sale.order"].create(
             {
                 "partner_id": data["customers"][0],

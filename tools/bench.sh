@@ -21,7 +21,11 @@ with psycopg2.connect(dbname=sys.argv[1]) as cn, cn.cursor() as cr:
     sys.exit(0 if ok else 1)
 PY
   then
-    say "reusing $db"
+    say "reusing $db (upgrading the addon in it)"
+    write_conf "$BUILD/$db.conf" "$db" 8189
+    "${ODOO_BIN[@]}" -c "$BUILD/$db.conf" -d "$db" -u backorder_po_link \
+      --stop-after-init --log-level=warn >"$BUILD/bench-upgrade-$db.log" 2>&1 \
+      || { tail -20 "$BUILD/bench-upgrade-$db.log" >&2; die "upgrading $db failed"; }
     return
   fi
   fresh_db "$db" no "sale_stock,purchase_stock"

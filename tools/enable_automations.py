@@ -6,6 +6,7 @@ env["res.company"].search([]).write(
         "backorder_link_on_so_confirm": True,
         "backorder_notify_customer": True,
         "backorder_notify_ready": True,
+        "backorder_auto_rfq": True,
     }
 )
 env.ref("backorder_po_link.ir_cron_backorder_auto_link").active = True

@@ -18,12 +18,14 @@ all call :meth:`BackorderAllocator._allocate`. It
 """
 
 import collections
+import functools
+import math
 from dataclasses import dataclass, field
 
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from odoo import api, fields, models
-from odoo.tools import SQL, float_compare, float_round
+from odoo.tools import SQL, float_compare
 from odoo.tools.mail import generate_tracking_message_id
 
 # Class id of our advisory locks (pg_advisory_xact_lock(int, int)); the second
@@ -41,6 +43,12 @@ ORDERED_LEFT = SQL(
 ANALYZE_AFTER = 1000
 
 OPEN_MOVE_STATES = ("waiting", "confirmed", "partially_available", "assigned")
+
+
+def _round_down(value, rounding):
+    """float_round(value, rounding, 'DOWN') for the hot loop: quantities are
+    sums of multiples of the rounding, so a tolerance of 1e-7 units is safe."""
+    return round(math.floor(value / rounding + 1e-7) * rounding, 10)
 
 
 @dataclass
@@ -371,8 +379,8 @@ class BackorderAllocator(models.AbstractModel):
         for row in self.env.execute_query(self._demand_query(scope)):
             (lid, pid, cid, wid, oid, need, rounding) = row[:7]
             deposit_ok, days_ok, same_wh, allowed = row[7:]
-            need = float_round(need, precision_rounding=rounding, rounding_method="DOWN")
-            if need <= 0:
+            need = _round_down(float(need), rounding)
+            if need <= rounding / 2:
                 continue
             demands.append(
                 Demand(
@@ -508,27 +516,28 @@ class BackorderAllocator(models.AbstractModel):
                 continue
             candidates = []
             for wh, queue in by_wh.items():
-                if not demand.accepts(wh):
-                    continue
-                start = heads[(key, wh)]
-                candidates.extend(queue[start:])
-            candidates.sort(key=lambda item: item[0])
+                if demand.accepts(wh):
+                    candidates.append(queue[heads[(key, wh)] :])
+            if len(candidates) == 1:
+                candidates = candidates[0]
+            else:
+                candidates = sorted(
+                    (item for queue in candidates for item in queue),
+                    key=lambda item: item[0],
+                )
             rounding = demand.rounding
+            half = rounding / 2
             if full_coverage_only:
                 available = sum(s.free for _rank, s in candidates)
-                if float_compare(available, demand.need, precision_rounding=rounding) < 0:
-                    demand.skipped_partial = bool(available)
+                if available < demand.need - half:
+                    demand.skipped_partial = available > half
                     continue
             need = demand.need
             for _rank, supply in candidates:
-                if float_compare(need, 0, precision_rounding=rounding) <= 0:
+                if need <= half:
                     break
-                qty = float_round(
-                    min(need, supply.free),
-                    precision_rounding=rounding,
-                    rounding_method="DOWN",
-                )
-                if qty <= 0:
+                qty = _round_down(min(need, supply.free), rounding)
+                if qty <= half:
                     continue
                 pairs.append((demand.id, supply.id, qty))
                 demand.planned += qty
@@ -537,9 +546,7 @@ class BackorderAllocator(models.AbstractModel):
             # Advance the heads past exhausted supply.
             for wh, queue in by_wh.items():
                 idx = heads[(key, wh)]
-                while idx < len(queue) and float_compare(
-                    queue[idx][1].free, 0, precision_rounding=rounding
-                ) <= 0:
+                while idx < len(queue) and queue[idx][1].free <= half:
                     idx += 1
                 heads[(key, wh)] = idx
         return pairs
@@ -679,27 +686,38 @@ class BackorderAllocator(models.AbstractModel):
             )
         )
         by_order = {"sale.order": {}, "purchase.order": {}}
+        # Translated once; each value escaped once (a batch run writes tens
+        # of thousands of lines).
+        line_format = str(
+            escape(
+                self.env._(
+                    "%(qty)s %(uom)s %(product)s → %(other)s (expected %(date)s)"
+                )
+            )
+        )
+        escaped = functools.lru_cache(maxsize=None)(lambda text: str(escape(text or "")))
         for row in rows:
             qty = quantities[row["id"]]
+            values = {
+                "qty": float(row["quantity"] if qty is None else qty),
+                "uom": escaped(row["uom"]),
+                "product": escaped(row["product"]),
+                "date": fields.Date.to_string(row["expected_date"]) or "?",
+            }
             for model, key, other in (
                 ("sale.order", "sale_order_id", "po_name"),
                 ("purchase.order", "purchase_order_id", "so_name"),
             ):
-                item = Markup("<li>%s</li>") % self.env._(
-                    "%(qty)s %(uom)s %(product)s → %(other)s (expected %(date)s)",
-                    qty=float(row["quantity"] if qty is None else qty),
-                    uom=row["uom"],
-                    product=row["product"],
-                    other=row[other],
-                    date=fields.Date.to_string(row["expected_date"]) or "?",
+                values["other"] = escaped(row[other])
+                by_order[model].setdefault(row[key], []).append(
+                    f"<li>{line_format % values}</li>"
                 )
-                by_order[model].setdefault(row[key], []).append(item)
-        header = Markup("<p>%s</p>") % title
+        header = f"<p>{escape(title)}</p><ul>"
         for model, items_by_order in by_order.items():
             self._log_notes(
                 model,
                 {
-                    order_id: header + Markup("<ul>%s</ul>") % Markup("").join(items)
+                    order_id: header + "".join(items) + "</ul>"
                     for order_id, items in items_by_order.items()
                 },
             )

@@ -72,7 +72,7 @@ class BackorderPoLink(models.Model):
         string="Purchase Order",
     )
     product_id = fields.Many2one(
-        related="sale_line_id.product_id", store=True, index=True
+        related="sale_line_id.product_id", store=True
     )
     product_uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
     partner_id = fields.Many2one(
@@ -81,9 +81,7 @@ class BackorderPoLink(models.Model):
     vendor_id = fields.Many2one(
         related="purchase_order_id.partner_id", store=True, string="Vendor"
     )
-    company_id = fields.Many2one(
-        related="sale_line_id.company_id", store=True, index=True
-    )
+    company_id = fields.Many2one(related="sale_line_id.company_id", store=True)
     expected_date = fields.Datetime(
         related="purchase_line_id.date_planned",
         store=True,
@@ -101,56 +99,106 @@ class BackorderPoLink(models.Model):
     def init(self):
         """A guard in the database itself: at commit, the active links of a
         sales line never exceed what it still has to deliver, nor those of a
-        purchase line what it orders, whatever code path wrote them."""
+        purchase line what it orders, whatever code path wrote them.
+
+        Every statement that writes links records the lines it touched (a
+        statement trigger, set-based); at commit, the first firing of the
+        deferred constraint trigger checks all of them in one query and the
+        other firings of the transaction return at once: a batch writing
+        100,000 links costs one check, not 100,000."""
         self.env.cr.execute(
             """
+            CREATE UNLOGGED TABLE IF NOT EXISTS backorder_po_link_touched (
+                xact bigint NOT NULL,
+                sale_line_id integer NOT NULL,
+                purchase_line_id integer NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS backorder_po_link_touched_xact_idx
+                ON backorder_po_link_touched (xact);
+
+            CREATE OR REPLACE FUNCTION backorder_po_link_touch()
+            RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO backorder_po_link_touched
+                SELECT DISTINCT txid_current(), sale_line_id, purchase_line_id
+                  FROM new_rows;
+                PERFORM set_config('backorder_po_link.checked', '', true);
+                RETURN NULL;
+            END;
+            $$;
+
             CREATE OR REPLACE FUNCTION backorder_po_link_check_totals()
             RETURNS trigger LANGUAGE plpgsql AS $$
             DECLARE
                 r record;
             BEGIN
-                IF NEW.state NOT IN ('linked', 'received') THEN
+                IF current_setting('backorder_po_link.checked', true)
+                        = txid_current()::text THEN
                     RETURN NULL;
                 END IF;
-                SELECT (SELECT COALESCE(SUM(l.quantity), 0) FROM backorder_po_link l
-                         WHERE l.purchase_line_id = NEW.purchase_line_id
-                           AND l.state IN ('linked', 'received')) AS po_linked,
-                       pol.product_uom_qty AS po_capacity,
-                       (SELECT COALESCE(SUM(l.quantity), 0) FROM backorder_po_link l
-                         WHERE l.sale_line_id = NEW.sale_line_id
-                           AND l.state IN ('linked', 'received')) AS so_linked,
-                       GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
-                           / line_uom.factor * prod_uom.factor AS so_capacity,
-                       prod_uom.rounding / 2 AS tolerance
-                  INTO r
-                  FROM purchase_order_line pol,
-                       sale_order_line sol
-                  JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                  JOIN product_product pp ON pp.id = sol.product_id
-                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                  JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-                 WHERE pol.id = NEW.purchase_line_id AND sol.id = NEW.sale_line_id;
-                IF r.po_linked > r.po_capacity + r.tolerance THEN
+                FOR r IN
+                    WITH touched AS (
+                        SELECT DISTINCT sale_line_id, purchase_line_id
+                          FROM backorder_po_link_touched
+                         WHERE xact = txid_current()
+                    )
+                    SELECT 'purchase order line' AS what, pol.id AS line_id,
+                           SUM(l.quantity) AS linked, pol.product_uom_qty AS capacity
+                      FROM purchase_order_line pol
+                      JOIN backorder_po_link l ON l.purchase_line_id = pol.id
+                      JOIN product_product pp ON pp.id = pol.product_id
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      JOIN uom_uom uom ON uom.id = pt.uom_id
+                     WHERE pol.id IN (SELECT purchase_line_id FROM touched)
+                       AND l.state IN ('linked', 'received')
+                  GROUP BY pol.id, pol.product_uom_qty, uom.rounding
+                    HAVING SUM(l.quantity) > pol.product_uom_qty + uom.rounding / 2
+                 UNION ALL
+                    SELECT 'sales order line', sol.id, SUM(l.quantity),
+                           GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
+                           / line_uom.factor * prod_uom.factor
+                      FROM sale_order_line sol
+                      JOIN backorder_po_link l ON l.sale_line_id = sol.id
+                      JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                      JOIN product_product pp ON pp.id = sol.product_id
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+                     WHERE sol.id IN (SELECT sale_line_id FROM touched)
+                       AND l.state IN ('linked', 'received')
+                  GROUP BY sol.id, sol.product_uom_qty, sol.qty_delivered,
+                           line_uom.factor, prod_uom.factor, prod_uom.rounding
+                    HAVING SUM(l.quantity) > GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
+                           / line_uom.factor * prod_uom.factor + prod_uom.rounding / 2
+                     LIMIT 1
+                LOOP
                     RAISE EXCEPTION
-                        'backorder links promise % of purchase order line % which orders %',
-                        r.po_linked, NEW.purchase_line_id, r.po_capacity
+                        'backorder links promise % on % % which can hold only %',
+                        r.linked, r.what, r.line_id, r.capacity
                         USING ERRCODE = 'check_violation';
-                END IF;
-                IF r.so_linked > r.so_capacity + r.tolerance THEN
-                    RAISE EXCEPTION
-                        'backorder links promise % to sales order line % which has % left to deliver',
-                        r.so_linked, NEW.sale_line_id, r.so_capacity
-                        USING ERRCODE = 'check_violation';
-                END IF;
+                END LOOP;
+                DELETE FROM backorder_po_link_touched WHERE xact = txid_current();
+                PERFORM set_config('backorder_po_link.checked', txid_current()::text, true);
                 RETURN NULL;
             END;
             $$;
+
             CREATE INDEX IF NOT EXISTS backorder_po_link_active_purchase_line_idx
                 ON backorder_po_link (purchase_line_id) INCLUDE (quantity)
                 WHERE state IN ('linked', 'received');
             CREATE INDEX IF NOT EXISTS backorder_po_link_active_sale_line_idx
                 ON backorder_po_link (sale_line_id) INCLUDE (quantity)
                 WHERE state IN ('linked', 'received');
+
+            DROP TRIGGER IF EXISTS backorder_po_link_touch_insert ON backorder_po_link;
+            CREATE TRIGGER backorder_po_link_touch_insert
+                AFTER INSERT ON backorder_po_link
+                REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION backorder_po_link_touch();
+            DROP TRIGGER IF EXISTS backorder_po_link_touch_update ON backorder_po_link;
+            CREATE TRIGGER backorder_po_link_touch_update
+                AFTER UPDATE ON backorder_po_link
+                REFERENCING NEW TABLE AS new_rows
+                FOR EACH STATEMENT EXECUTE FUNCTION backorder_po_link_touch();
             DROP TRIGGER IF EXISTS backorder_po_link_check_totals ON backorder_po_link;
             CREATE CONSTRAINT TRIGGER backorder_po_link_check_totals
                 AFTER INSERT OR UPDATE OF quantity, state, sale_line_id, purchase_line_id

@@ -77,6 +77,10 @@ class SaleOrder(models.Model):
         """Remember that ``links`` call for an email of kind ``event``; the
         emails are composed once, just before the transaction commits, so
         several linking runs on one order make one email per event."""
+        if not links or not self.env["res.company"].sudo().search_count(
+            [("backorder_notify_customer", "=", True)], limit=1
+        ):
+            return
         links = links.sudo().filtered(
             lambda link: link.company_id.backorder_notify_customer
             and not link.partner_id.backorder_no_email

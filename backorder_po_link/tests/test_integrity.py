@@ -21,24 +21,33 @@ class TestIntegrity(BackorderCommon):
         so = self._create_so([(self.product, 5)])
         po = self._create_po([(self.product, 8)])
         self.assertEqual(so.backorder_link_ids.quantity, 5)
-        self.env.flush_all()
-        self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE")
         so2 = self._create_so([(self.product, 5)])
         self.env.flush_all()
+        # What commit does: the deferred checks run. 5 + 4 > 8 ordered.
         with self.assertRaises(psycopg2.errors.CheckViolation):
-            # 5 + 4 > 8 ordered on the purchase line.
             self.env.cr.execute(
                 "INSERT INTO backorder_po_link (sale_line_id, purchase_line_id, "
                 "quantity, state, origin, date_linked) "
                 "VALUES (%s, %s, 4, 'linked', 'manual', now())",
                 (so2.order_line.id, po.order_line.id),
             )
+            self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE")
+        self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals DEFERRED")
+        # 5 + 1 > 5 left to deliver on the sales line.
         with self.assertRaises(psycopg2.errors.CheckViolation):
-            # 5 + 1 > 5 left to deliver on the sales line.
             self.env.cr.execute(
                 "UPDATE backorder_po_link SET quantity = 6 WHERE id = %s",
                 (so.backorder_link_ids.id,),
             )
+            self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE")
+        self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals DEFERRED")
+        # A valid change passes the same check.
+        self.env.cr.execute(
+            "UPDATE backorder_po_link SET quantity = 4 WHERE id = %s",
+            (so.backorder_link_ids.id,),
+        )
+        self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE")
+        self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals DEFERRED")
 
     def test_audit_finds_nothing_after_normal_flows_and_flags_corruption(self):
         so = self._create_so([(self.product, 5)])
