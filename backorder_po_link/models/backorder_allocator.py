@@ -67,7 +67,6 @@ class Demand:
     allowed_warehouse_ids: frozenset = field(default_factory=frozenset)
     same_warehouse_only: bool = False
     planned: float = 0.0
-    skipped_partial: bool = False
 
     @property
     def eligible(self):
@@ -538,7 +537,6 @@ class BackorderAllocator(models.AbstractModel):
             if full_coverage_only:
                 available = sum(s.free for _rank, s in candidates)
                 if available < demand.need - half:
-                    demand.skipped_partial = available > half
                     continue
             need = demand.need
             for _rank, supply in candidates:

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, float_compare
 
+from .backorder_allocator import ORDERED_LEFT
+
 ACTIVE_STATES = ("linked", "received")
 
 
@@ -271,9 +273,7 @@ class BackorderPoLink(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-            SELECT 'sale', sol.id, SUM(l.quantity),
-                   GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
-                   / line_uom.factor * prod_uom.factor,
+            SELECT 'sale', sol.id, SUM(l.quantity), %(ordered_left)s,
                    prod_uom.rounding
               FROM backorder_po_link l
               JOIN sale_order_line sol ON sol.id = l.sale_line_id
@@ -298,6 +298,7 @@ class BackorderPoLink(models.Model):
                 """,
                 sale_ids=list(sale_lines.ids),
                 purchase_ids=list(purchase_lines.ids),
+                ordered_left=ORDERED_LEFT,
                 active=ACTIVE_STATES,
             )
         )
