@@ -98,7 +98,9 @@ class StockMove(models.Model):
         qty_by_line = defaultdict(float)
         for move in delivered:
             qty_by_line[move.sale_line_id] += move.product_qty
-        for sale_line in sale_lines:
+        # Whoever ships the goods closes the promises: the links are the
+        # addon's bookkeeping, not the warehouse user's to write.
+        for sale_line in sale_lines.sudo():
             sale_line.backorder_link_ids.filtered(
                 lambda link: link.state == "received"
             ).sorted(lambda link: (link.date_linked, link.id))._mark_done(

@@ -135,6 +135,19 @@ class TestLifecycle(BackorderCommon):
         self.assertEqual(so.order_line.backorder_linked_qty, 0)
         self.assertInvariants()
 
+    def test_storekeeper_without_link_rights_receives_and_ships(self):
+        """Found by the warehouse tour: a stock user, who may not write links,
+        validates the receipt and the delivery; the links still follow."""
+        storekeeper = self._new_user("bo_storekeeper", "stock.group_stock_user")
+        so = self._create_so([(self.product, 3)])
+        po = self._create_po([(self.product, 3)])
+        self.env = self.env(user=storekeeper)
+        self._receive(po.with_env(self.env))
+        self.assertEqual(so.backorder_link_ids.state, "received")
+        self._deliver(so.with_env(self.env))
+        self.assertEqual(so.backorder_link_ids.sudo().state, "done")
+        self.assertEqual(so.order_line.sudo().qty_delivered, 3)
+
     # ------------------------------------------------------------------
     # Changes on the purchase side
     # ------------------------------------------------------------------
