@@ -21,6 +21,7 @@
         "views/res_partner_views.xml",
         "views/backorder_purchase_report_views.xml",
         "wizards/backorder_auto_link_wizard_views.xml",
+        "wizards/backorder_manual_link_wizard_views.xml",
         "views/backorder_po_link_views.xml",
         "views/purchase_order_views.xml",
         "views/sale_order_views.xml",

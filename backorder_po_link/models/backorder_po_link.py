@@ -1,7 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare
 
 from .backorder_allocator import ORDERED_LEFT
@@ -457,6 +457,35 @@ class BackorderPoLink(models.Model):
             after = move.product_uom._compute_quantity(move.quantity, product.uom_id)
             reserved += after - before
         return reserved
+
+    def action_unlink_manual(self):
+        """A manager takes back promises still awaiting receipt: the goods on
+        order become free again and the sales line backordered, until the
+        next linking run or a manual link."""
+        received = self.filtered(lambda link: link.state != "linked")
+        if received:
+            raise UserError(
+                self.env._(
+                    "Only links awaiting receipt can be removed; %(links)s: the "
+                    "goods are already received or the link is closed. Unreserve "
+                    "or return the goods on the delivery instead.",
+                    links=", ".join(received.mapped("display_name")),
+                )
+            )
+        self.write({"state": "cancel"})
+        for link in self:
+            body = self.env._(
+                "Backorder link removed by %(user)s: %(qty)s %(product)s between "
+                "%(so)s and %(po)s.",
+                user=self.env.user.name,
+                qty=link.quantity,
+                product=link.product_id.display_name,
+                so=link.sale_order_id.name,
+                po=link.purchase_order_id.name,
+            )
+            link.sale_order_id.message_post(body=body)
+            link.purchase_order_id.message_post(body=body)
+        return True
 
     def action_open_delivery(self):
         """Open the delivery that ships this backorder (validate it in full,

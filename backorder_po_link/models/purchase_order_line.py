@@ -35,6 +35,11 @@ class PurchaseOrderLine(models.Model):
         "product's unit of measure.",
     )
 
+    def action_backorder_link_sale(self):
+        """Open the manual link form with this line filled in."""
+        self.ensure_one()
+        return self.env["backorder.manual.link.wizard"]._action_open(self)
+
     def write(self, vals):
         old_dates = {}
         if "date_planned" in vals:

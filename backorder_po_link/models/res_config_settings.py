@@ -45,3 +45,28 @@ class ResConfigSettings(models.TransientModel):
     backorder_auto_rfq = fields.Boolean(
         related="company_id.backorder_auto_rfq", readonly=False
     )
+
+    backorder_auto_link_nightly = fields.Boolean(
+        string="Auto-Link Backorders Every Night",
+        help="Switch on the daily batch run that links all free quantity on "
+        "order to all eligible backorders, in every company that links "
+        "backorders (the scheduled action 'Backorders: auto-link to purchase "
+        "orders').",
+    )
+
+    def _backorder_auto_link_cron(self):
+        return self.env.ref(
+            "backorder_po_link.ir_cron_backorder_auto_link", raise_if_not_found=False
+        )
+
+    def get_values(self):
+        res = super().get_values()
+        cron = self._backorder_auto_link_cron()
+        res["backorder_auto_link_nightly"] = bool(cron and cron.sudo().active)
+        return res
+
+    def set_values(self):
+        super().set_values()
+        cron = self._backorder_auto_link_cron()
+        if cron and cron.sudo().active != self.backorder_auto_link_nightly:
+            cron.sudo().active = self.backorder_auto_link_nightly

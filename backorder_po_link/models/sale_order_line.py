@@ -3,6 +3,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.misc import format_date
 
 
 class SaleOrderLine(models.Model):
@@ -31,6 +32,24 @@ class SaleOrderLine(models.Model):
         string="Expected Arrival",
         compute="_compute_backorder_expected_date",
         help="Latest expected arrival of the purchases linked to this line.",
+    )
+
+    backorder_status = fields.Selection(
+        [
+            ("backordered", "Backordered"),
+            ("linked", "On Order"),
+            ("ready", "Ready"),
+        ],
+        compute="_compute_backorder_status",
+        help="Backordered: some quantity waits for goods no purchase covers. "
+        "On order: the missing goods are linked to purchase orders. "
+        "Ready: linked goods were received and reserved for the delivery.",
+    )
+    backorder_badge = fields.Char(
+        string="Backorder",
+        compute="_compute_backorder_status",
+        help="Where the missing goods of this line stand, with the expected "
+        "arrival of those on order.",
     )
 
     def write(self, vals):
@@ -65,6 +84,38 @@ class SaleOrderLine(models.Model):
         )
         for line in self:
             line.backorder_qty = missing.get(line.id, 0.0)
+
+    @api.depends("backorder_qty", "backorder_link_ids.state", "backorder_expected_date")
+    def _compute_backorder_status(self):
+        """The first of: backordered (something no one covers), on order
+        (awaiting receipt, with the expected date), ready (received)."""
+        for line in self:
+            states = set(line.backorder_link_ids.mapped("state"))
+            if line.state != "sale":
+                status = False
+            elif line.backorder_qty > 0:
+                status = "backordered"
+            elif "linked" in states:
+                status = "linked"
+            elif "received" in states:
+                status = "ready"
+            else:
+                status = False
+            line.backorder_status = status
+            label = dict(line._fields["backorder_status"]._description_selection(
+                line.env
+            )).get(status, "")
+            if status == "linked" and line.backorder_expected_date:
+                label = line.env._(
+                    "On order: %(date)s",
+                    date=format_date(line.env, line.backorder_expected_date),
+                )
+            line.backorder_badge = label
+
+    def action_backorder_link_purchase(self):
+        """Open the manual link form with this line filled in."""
+        self.ensure_one()
+        return self.env["backorder.manual.link.wizard"]._action_open(self)
 
     def _search_backorder_qty(self, operator, value):
         """Only ``backorder_qty > 0`` (and its negation) is supported: the

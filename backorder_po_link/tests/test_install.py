@@ -44,3 +44,17 @@ class TestInstall(BackorderCommon):
         settings.backorder_max_days_out = 12
         settings.execute()
         self.assertEqual(self.company.backorder_max_days_out, 12)
+
+    def test_settings_switch_the_nightly_batch(self):
+        cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
+        self.assertFalse(cron.active)  # off by default, like every automation
+        settings = self.env["res.config.settings"].create({})
+        self.assertFalse(settings.backorder_auto_link_nightly)
+        settings.backorder_auto_link_nightly = True
+        settings.execute()
+        self.assertTrue(cron.active)
+        self.assertTrue(self.env["res.config.settings"].create({}).backorder_auto_link_nightly)
+        settings = self.env["res.config.settings"].create({})
+        settings.backorder_auto_link_nightly = False
+        settings.execute()
+        self.assertFalse(cron.active)
