@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export ODOO_SRC ?= $(HOME)/.cache/odoo/18.0
 
-.PHONY: help venv demo demo-reset test test-core test-core-baseline audit load bench clean
+.PHONY: help venv demo demo-reset test test-core test-core-baseline lint wheel audit load bench i18n clean
 
 help:
 	@echo "make demo                 serve Odoo with the addon and demo data on http://localhost:8069"
@@ -10,9 +10,12 @@ help:
 	@echo "make test                 the whole test suite on a fresh database"
 	@echo "make test-core            Odoo's sale_stock/purchase_stock/sale_purchase_stock tests with the addon"
 	@echo "make test-core-baseline   the same tests without the addon: writes tools/core-baseline-failures.txt"
+	@echo "make lint                 OCA checks: ruff, pylint-odoo, XML/manifest checks, prettier (FIX=1 fixes)"
+	@echo "make wheel                build the addon's wheel (odoo-addon-backorder_po_link) into .build/dist"
 	@echo "make audit DB=name        check every backorder link invariant on a database"
 	@echo "make load                 8 concurrent workers confirm, cancel and receive; audit and replay"
 	@echo "make bench                benchmark at 100k backorders (and 10k, 50k): writes bench/results/"
+	@echo "make i18n                 export backorder_po_link/i18n/backorder_po_link.pot and merge the .po files"
 
 venv:
 	@bash tools/bootstrap.sh
@@ -32,6 +35,12 @@ test-core:
 test-core-baseline:
 	@bash tools/test_core.sh --baseline
 
+lint:
+	@bash tools/lint.sh
+
+wheel:
+	@bash tools/wheel.sh
+
 audit:
 	@test -n "$(DB)" || { echo "usage: make audit DB=<database>"; exit 2; }
 	@bash tools/audit.sh "$(DB)"
@@ -41,6 +50,9 @@ load:
 
 bench:
 	@bash tools/bench.sh
+
+i18n:
+	@bash tools/i18n.sh
 
 clean:
 	rm -rf .build .coverage

@@ -10,9 +10,7 @@ def pre_init_hook(env):
     for table in ("sale_order_line", "purchase_order_line"):
         if not column_exists(env.cr, table, "backorder_linked_qty"):
             create_column(env.cr, table, "backorder_linked_qty", "numeric")
-            env.cr.execute(
-                f"UPDATE {table} SET backorder_linked_qty = 0"  # noqa: S608
-            )
+            env.cr.execute(f"UPDATE {table} SET backorder_linked_qty = 0")
 
 
 def uninstall_hook(env):

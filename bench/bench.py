@@ -34,7 +34,9 @@ COLD_BACKORDERS = 10
 def progress(label, done, total):
     width = 30
     filled = int(width * done / max(total, 1))
-    sys.stdout.write(f"\r  {label:<28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    sys.stdout.write(
+        f"\r  {label:<28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+    )
     if done >= total:
         sys.stdout.write("\n")
     sys.stdout.flush()
@@ -59,7 +61,7 @@ def clone(cr, table, template_id, source_sql, overrides, params):
     select = ", ".join(overrides.get(c, f't."{c}"') for c in cols)
     cr.execute(
         f'INSERT INTO "{table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in cols)}) '
-        f"SELECT {select} FROM ({source_sql}) s, \"{table}\" t WHERE t.id = %(tid)s",
+        f'SELECT {select} FROM ({source_sql}) s, "{table}" t WHERE t.id = %(tid)s',
         {**params, "tid": template_id},
     )
 
@@ -68,15 +70,22 @@ def generate(registry, n_backorders, n_products, n_customers, n_po_lines, seed=7
     """Generated data, committed: returns what the measurements need."""
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        cr.execute("SELECT count(*) FROM product_product WHERE default_code LIKE 'BENCH-%%'")
+        cr.execute(
+            "SELECT count(*) FROM product_product WHERE default_code LIKE 'BENCH-%%'"
+        )
         if cr.fetchone()[0]:
             raise SystemExit("database already holds bench data")
         company = env.ref("base.main_company")
         company.write(
-            {"backorder_link_on_po_confirm": False, "backorder_link_on_so_confirm": False}
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
         )
-        print(f"generating: {n_backorders} backordered sales lines, {n_products} products, "
-              f"{n_customers} customers, {n_po_lines} open purchase lines")
+        print(
+            f"generating: {n_backorders} backordered sales lines, {n_products} products, "
+            f"{n_customers} customers, {n_po_lines} open purchase lines"
+        )
         vendor = env["res.partner"].create({"name": "Bench Vendor"})
         customers = env["res.partner"].create(
             [{"name": f"Bench Customer {i}"} for i in range(n_customers)]
@@ -99,33 +108,49 @@ def generate(registry, n_backorders, n_products, n_customers, n_po_lines, seed=7
             )
             progress("products", len(products), n_products)
         hot = env["product.product"].create(
-            {"name": "Bench Hot", "default_code": "BENCH-HOT", "type": "consu",
-             "is_storable": True, "seller_ids": [Command.create({"partner_id": vendor.id})]}
+            {
+                "name": "Bench Hot",
+                "default_code": "BENCH-HOT",
+                "type": "consu",
+                "is_storable": True,
+                "seller_ids": [Command.create({"partner_id": vendor.id})],
+            }
         )
         cold = env["product.product"].create(
-            {"name": "Bench Cold", "default_code": "BENCH-COLD", "type": "consu",
-             "is_storable": True, "seller_ids": [Command.create({"partner_id": vendor.id})]}
+            {
+                "name": "Bench Cold",
+                "default_code": "BENCH-COLD",
+                "type": "consu",
+                "is_storable": True,
+                "seller_ids": [Command.create({"partner_id": vendor.id})],
+            }
         )
         # One real order of each kind, made by the ORM, to clone.
         so = env["sale.order"].create(
             {
                 "partner_id": customers[0].id,
-                "order_line": [Command.create({"product_id": products[0].id, "product_uom_qty": 1})],
+                "order_line": [
+                    Command.create({"product_id": products[0].id, "product_uom_qty": 1})
+                ],
             }
         )
         so.action_confirm()
         po = env["purchase.order"].create(
             {
                 "partner_id": vendor.id,
-                "order_line": [Command.create({"product_id": products[0].id, "product_qty": 1})],
+                "order_line": [
+                    Command.create({"product_id": products[0].id, "product_qty": 1})
+                ],
             }
         )
         po.button_confirm()
         env.flush_all()
         so_line, move = so.order_line, so.order_line.move_ids
         po_line = po.order_line
-        cr.execute("SELECT id FROM product_product WHERE default_code LIKE 'BENCH-%%' "
-                   "AND default_code NOT IN ('BENCH-HOT', 'BENCH-COLD') ORDER BY id")
+        cr.execute(
+            "SELECT id FROM product_product WHERE default_code LIKE 'BENCH-%%' "
+            "AND default_code NOT IN ('BENCH-HOT', 'BENCH-COLD') ORDER BY id"
+        )
         product_ids = [r[0] for r in cr.fetchall()]
         params = {
             "products": product_ids,
@@ -139,19 +164,32 @@ def generate(registry, n_backorders, n_products, n_customers, n_po_lines, seed=7
         # product and COLD_BACKORDERS of the cold one.
         # The query-count check needs 10,000 candidates of one product; a
         # small scale keeps the same share of its demand on it as 100k does.
-        hot_n = HOT_BACKORDERS if n_backorders >= 10 * HOT_BACKORDERS else n_backorders // 10
+        hot_n = (
+            HOT_BACKORDERS
+            if n_backorders >= 10 * HOT_BACKORDERS
+            else n_backorders // 10
+        )
         specials = hot_n + COLD_BACKORDERS
         regular = max(n_backorders - specials, 0)
         n_orders = (regular + specials + lines_per_order - 1) // lines_per_order
-        cr.execute("CREATE TEMP TABLE bench_so AS SELECT g AS n FROM generate_series(1, %s) g",
-                   (n_orders,))
-        clone(cr, "sale_order", so.id, "SELECT n FROM bench_so", {
-            "name": "'BSO' || lpad(s.n::text, 7, '0')",
-            "partner_id": "(%(customers)s::int[])[1 + s.n %% array_length(%(customers)s::int[], 1)]",
-            "partner_invoice_id": "(%(customers)s::int[])[1 + s.n %% array_length(%(customers)s::int[], 1)]",
-            "partner_shipping_id": "(%(customers)s::int[])[1 + s.n %% array_length(%(customers)s::int[], 1)]",
-            "date_order": "%(now)s::timestamp - ((%(norders)s - s.n) * interval '1 minute')",
-        }, {**params, "norders": n_orders})
+        cr.execute(
+            "CREATE TEMP TABLE bench_so AS SELECT g AS n FROM generate_series(1, %s) g",
+            (n_orders,),
+        )
+        clone(
+            cr,
+            "sale_order",
+            so.id,
+            "SELECT n FROM bench_so",
+            {
+                "name": "'BSO' || lpad(s.n::text, 7, '0')",
+                "partner_id": "(%(customers)s::int[])[1 + s.n %% array_length(%(customers)s::int[], 1)]",
+                "partner_invoice_id": "(%(customers)s::int[])[1 + s.n %% array_length(%(customers)s::int[], 1)]",
+                "partner_shipping_id": "(%(customers)s::int[])[1 + s.n %% array_length(%(customers)s::int[], 1)]",
+                "date_order": "%(now)s::timestamp - ((%(norders)s - s.n) * interval '1 minute')",
+            },
+            {**params, "norders": n_orders},
+        )
         cr.execute("SELECT id FROM sale_order WHERE name LIKE 'BSO%%' ORDER BY id")
         order_ids = [r[0] for r in cr.fetchall()]
         progress("sales orders", len(order_ids), n_orders)
@@ -167,34 +205,74 @@ def generate(registry, n_backorders, n_products, n_customers, n_po_lines, seed=7
               FROM unnest(%(orders)s::int[]) AS o(id), generate_series(1, %(lpo)s) k
              LIMIT %(total)s
             """,
-            {**params, "regular": regular, "hot_n": hot_n, "orders": order_ids,
-             "lpo": lines_per_order, "total": regular + specials},
+            {
+                **params,
+                "regular": regular,
+                "hot_n": hot_n,
+                "orders": order_ids,
+                "lpo": lines_per_order,
+                "total": regular + specials,
+            },
         )
-        clone(cr, "sale_order_line", so_line.id, "SELECT * FROM bench_sol", {
-            "order_id": "s.order_id", "product_id": "s.product_id", "sequence": "s.seq * 10",
-            "product_uom_qty": "s.qty", "qty_delivered": "0", "qty_to_invoice": "s.qty",
-            "backorder_linked_qty": "0", "name": "'Bench line ' || s.n",
-        }, params)
+        clone(
+            cr,
+            "sale_order_line",
+            so_line.id,
+            "SELECT * FROM bench_sol",
+            {
+                "order_id": "s.order_id",
+                "product_id": "s.product_id",
+                "sequence": "s.seq * 10",
+                "product_uom_qty": "s.qty",
+                "qty_delivered": "0",
+                "qty_to_invoice": "s.qty",
+                "backorder_linked_qty": "0",
+                "name": "'Bench line ' || s.n",
+            },
+            params,
+        )
         cr.execute(
             "CREATE TEMP TABLE bench_sol_ids AS SELECT sol.id, sol.product_id, "
             "sol.product_uom_qty AS qty, sol.order_id FROM sale_order_line sol "
             "JOIN sale_order so ON so.id = sol.order_id WHERE so.name LIKE 'BSO%%'"
         )
-        clone(cr, "stock_move", move.id, "SELECT * FROM bench_sol_ids", {
-            "sale_line_id": "s.id", "product_id": "s.product_id",
-            "product_uom_qty": "s.qty", "product_qty": "s.qty", "quantity": "0",
-            "state": "'confirmed'", "picking_id": "NULL", "group_id": "NULL",
-            "reference": "'BENCH'", "origin": "'BENCH'",
-        }, params)
+        clone(
+            cr,
+            "stock_move",
+            move.id,
+            "SELECT * FROM bench_sol_ids",
+            {
+                "sale_line_id": "s.id",
+                "product_id": "s.product_id",
+                "product_uom_qty": "s.qty",
+                "product_qty": "s.qty",
+                "quantity": "0",
+                "state": "'confirmed'",
+                "picking_id": "NULL",
+                "group_id": "NULL",
+                "reference": "'BENCH'",
+                "origin": "'BENCH'",
+            },
+            params,
+        )
         progress("backordered lines + moves", regular + specials, n_backorders)
         # Supply: purchase lines spread over the products, 5 per order.
         n_pos = (n_po_lines + 4) // 5
-        cr.execute("CREATE TEMP TABLE bench_po AS SELECT g AS n FROM generate_series(1, %s) g",
-                   (n_pos,))
-        clone(cr, "purchase_order", po.id, "SELECT n FROM bench_po", {
-            "name": "'BPO' || lpad(s.n::text, 7, '0')",
-            "date_order": "%(now)s::timestamp - (s.n * interval '1 minute')",
-        }, params)
+        cr.execute(
+            "CREATE TEMP TABLE bench_po AS SELECT g AS n FROM generate_series(1, %s) g",
+            (n_pos,),
+        )
+        clone(
+            cr,
+            "purchase_order",
+            po.id,
+            "SELECT n FROM bench_po",
+            {
+                "name": "'BPO' || lpad(s.n::text, 7, '0')",
+                "date_order": "%(now)s::timestamp - (s.n * interval '1 minute')",
+            },
+            params,
+        )
         cr.execute("SELECT id FROM purchase_order WHERE name LIKE 'BPO%%' ORDER BY id")
         po_ids = [r[0] for r in cr.fetchall()]
         cr.execute(
@@ -209,33 +287,64 @@ def generate(registry, n_backorders, n_products, n_customers, n_po_lines, seed=7
             """,
             {**params, "orders": po_ids, "total": n_po_lines},
         )
-        clone(cr, "purchase_order_line", po_line.id, "SELECT * FROM bench_pol", {
-            "order_id": "s.order_id", "product_id": "s.product_id", "product_qty": "s.qty",
-            "product_uom_qty": "s.qty", "qty_received": "0", "date_planned": "s.planned",
-            "backorder_linked_qty": "0", "name": "'Bench PO line ' || s.n",
-        }, params)
+        clone(
+            cr,
+            "purchase_order_line",
+            po_line.id,
+            "SELECT * FROM bench_pol",
+            {
+                "order_id": "s.order_id",
+                "product_id": "s.product_id",
+                "product_qty": "s.qty",
+                "product_uom_qty": "s.qty",
+                "qty_received": "0",
+                "date_planned": "s.planned",
+                "backorder_linked_qty": "0",
+                "name": "'Bench PO line ' || s.n",
+            },
+            params,
+        )
         progress("open purchase lines", n_po_lines, n_po_lines)
         cr.execute("ANALYZE")
         env.invalidate_all()
         cr.commit()
-        return {"products": product_ids, "hot": hot.id, "cold": cold.id,
-                "vendor": vendor.id, "customers": customers.ids}
+        return {
+            "products": product_ids,
+            "hot": hot.id,
+            "cold": cold.id,
+            "vendor": vendor.id,
+            "customers": customers.ids,
+        }
 
 
 def bench_data(registry):
     with registry.cursor() as cr:
-        cr.execute("SELECT id FROM product_product WHERE default_code LIKE 'BENCH-0%%' ORDER BY id")
+        cr.execute(
+            "SELECT id FROM product_product WHERE default_code LIKE 'BENCH-0%%' ORDER BY id"
+        )
         products = [r[0] for r in cr.fetchall()]
-        cr.execute("SELECT id, default_code FROM product_product WHERE default_code IN ('BENCH-HOT', 'BENCH-COLD')")
+        cr.execute(
+            "SELECT id, default_code FROM product_product WHERE default_code IN ('BENCH-HOT', 'BENCH-COLD')"
+        )
         special = {code: pid for pid, code in cr.fetchall()}
         cr.execute("SELECT id FROM res_partner WHERE name = 'Bench Vendor'")
         vendor = cr.fetchone()[0]
-        cr.execute("SELECT id FROM res_partner WHERE name LIKE 'Bench Customer %%' ORDER BY id")
+        cr.execute(
+            "SELECT id FROM res_partner WHERE name LIKE 'Bench Customer %%' ORDER BY id"
+        )
         customers = [r[0] for r in cr.fetchall()]
-        cr.execute("SELECT count(*) FROM stock_move WHERE reference = 'BENCH' AND state = 'confirmed'")
+        cr.execute(
+            "SELECT count(*) FROM stock_move WHERE reference = 'BENCH' AND state = 'confirmed'"
+        )
         backorders = cr.fetchone()[0]
-    return {"products": products, "hot": special["BENCH-HOT"], "cold": special["BENCH-COLD"],
-            "vendor": vendor, "customers": customers, "backorders": backorders}
+    return {
+        "products": products,
+        "hot": special["BENCH-HOT"],
+        "cold": special["BENCH-COLD"],
+        "vendor": vendor,
+        "customers": customers,
+        "backorders": backorders,
+    }
 
 
 # ----------------------------------------------------------------------
@@ -275,7 +384,10 @@ def time_po_confirm(registry, data, linking, n_lines=100):
         po = env["purchase.order"].create(
             {
                 "partner_id": data["vendor"],
-                "order_line": [Command.create({"product_id": p, "product_qty": 20}) for p in products],
+                "order_line": [
+                    Command.create({"product_id": p, "product_qty": 20})
+                    for p in products
+                ],
             }
         )
         env.flush_all()
@@ -295,12 +407,17 @@ def time_so_confirm(registry, data, linking, n_lines=20):
         env.cr.execute(
             "SELECT product_id FROM purchase_order_line pol JOIN purchase_order po "
             "ON po.id = pol.order_id WHERE po.name LIKE 'BPO%%' GROUP BY product_id "
-            "ORDER BY sum(product_qty) DESC LIMIT %s", (n_lines,))
+            "ORDER BY sum(product_qty) DESC LIMIT %s",
+            (n_lines,),
+        )
         products = [r[0] for r in env.cr.fetchall()]
         so = env["sale.order"].create(
             {
                 "partner_id": data["customers"][0],
-                "order_line": [Command.create({"product_id": p, "product_uom_qty": 2}) for p in products],
+                "order_line": [
+                    Command.create({"product_id": p, "product_uom_qty": 2})
+                    for p in products
+                ],
             }
         )
         env.flush_all()
@@ -316,18 +433,25 @@ def time_so_confirm(registry, data, linking, n_lines=20):
 def link_query_count(registry, data, product_key):
     with rolled_back(registry) as env:
         po = env["purchase.order"].create(
-            {"partner_id": data["vendor"],
-             "order_line": [Command.create({"product_id": data[product_key], "product_qty": 5})]}
+            {
+                "partner_id": data["vendor"],
+                "order_line": [
+                    Command.create({"product_id": data[product_key], "product_qty": 5})
+                ],
+            }
         )
         set_linking(env, False)
         po.button_confirm()
         env.flush_all()
         env.cr.execute(
             "SELECT count(*) FROM stock_move WHERE product_id = %s AND reference = 'BENCH'",
-            (data[product_key],))
+            (data[product_key],),
+        )
         candidates = env.cr.fetchone()[0]
         before = env.cr.sql_log_count
-        env["backorder.allocator"].sudo()._allocate("po_confirm", purchase_lines=po.order_line)
+        env["backorder.allocator"].sudo()._allocate(
+            "po_confirm", purchase_lines=po.order_line
+        )
         env.flush_all()
         count = env.cr.sql_log_count - before
     return count, candidates
@@ -337,7 +461,9 @@ def run_batch_child(config, db):
     """The batch in a process of its own, for an honest peak memory."""
     out = subprocess.run(
         [sys.executable, __file__, "-c", config, "--db", db, "--child-batch"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -352,8 +478,17 @@ def child_batch(registry):
         elapsed = time.perf_counter() - start
         problems = env["backorder.allocator"]._audit()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": elapsed, "links": len(links), "peak_rss_mb": rss,
-                      "rss_before_mb": rss_before, "audit_problems": len(problems)}))
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "links": len(links),
+                "peak_rss_mb": rss,
+                "rss_before_mb": rss_before,
+                "audit_problems": len(problems),
+            }
+        )
+    )
 
 
 def time_odoo_reservation(registry, n=2000):
@@ -362,12 +497,15 @@ def time_odoo_reservation(registry, n=2000):
     with rolled_back(registry) as env:
         env.cr.execute(
             "SELECT id FROM stock_move WHERE reference = 'BENCH' AND state = 'confirmed' "
-            "ORDER BY id LIMIT %s", (n,))
+            "ORDER BY id LIMIT %s",
+            (n,),
+        )
         moves = env["stock.move"].browse([r[0] for r in env.cr.fetchall()])
         stock = env.ref("stock.warehouse0").lot_stock_id
         for product, product_moves in moves.grouped("product_id").items():
             env["stock.quant"]._update_available_quantity(
-                product, stock, sum(product_moves.mapped("product_qty")))
+                product, stock, sum(product_moves.mapped("product_qty"))
+            )
         env.flush_all()
         start = time.perf_counter()
         moves.with_context(backorder_link_receiving=True)._action_assign()
@@ -382,7 +520,9 @@ def time_to_purchase_view(registry):
     with rolled_back(registry) as env:
         env.flush_all()
         start = time.perf_counter()
-        env.cr.execute("SELECT count(*), sum(qty_to_purchase) FROM backorder_purchase_report")
+        env.cr.execute(
+            "SELECT count(*), sum(qty_to_purchase) FROM backorder_purchase_report"
+        )
         rows, total = env.cr.fetchone()
         elapsed = time.perf_counter() - start
     return elapsed, rows, float(total or 0)
@@ -454,9 +594,11 @@ def report(main, scales):
     lines = [
         f"# backorder_po_link benchmark, {datetime.date.today().isoformat()}",
         "",
-        f"Machine: {os.cpu_count()} cores. Data: {main['backorders']} backordered sales "
-        f"lines (moves waiting for stock), open purchase lines as generated; medians of "
-        f"repeated runs, min and max beside them.",
+        (
+            f"Machine: {os.cpu_count()} cores. Data: {main['backorders']} backordered "
+            "sales lines (moves waiting for stock), open purchase lines as generated; "
+            "medians of repeated runs, min and max beside them."
+        ),
         "",
         "| # | measure | figure | goal | met |",
         "|---|---|---|---|---|",
@@ -492,7 +634,9 @@ def report(main, scales):
         "link_queries_10": main["queries_cold"],
         "link_queries_10000": main["queries_hot"],
         "batch_seconds": round(main["batch"]["seconds"], 2),
-        "batch_links_per_second": round(main["batch"]["links"] / main["batch"]["seconds"]),
+        "batch_links_per_second": round(
+            main["batch"]["links"] / main["batch"]["seconds"]
+        ),
         "batch_peak_rss_mb": round(main["batch"]["peak_rss_mb"]),
         "batch_vs_odoo_reservation_ratio": round(ratio_vs_odoo, 5),
         "to_purchase_view_seconds": round(main["view"]["median"], 3),
@@ -521,7 +665,13 @@ def main():
         return 0
     if args.generate:
         start = time.perf_counter()
-        generate(Registry(args.db), args.generate, args.products, args.customers, args.po_lines)
+        generate(
+            Registry(args.db),
+            args.generate,
+            args.products,
+            args.customers,
+            args.po_lines,
+        )
         print(f"generated in {time.perf_counter() - start:.1f} s")
         return 0
     print(f"measuring on {args.db} ...")
@@ -529,7 +679,9 @@ def main():
     scales = []
     for db in args.scale_dbs:
         print(f"measuring scale on {db} ...")
-        scales.append(measure_scale(args.config, db, max(args.repeats // 2, 2), full=False))
+        scales.append(
+            measure_scale(args.config, db, max(args.repeats // 2, 2), full=False)
+        )
     scales.append(main_res)
     scales.sort(key=lambda s: s["backorders"])
     table, figures = report(main_res, scales)
@@ -538,7 +690,9 @@ def main():
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{datetime.date.today().isoformat()}.md").write_text(table)
     (RESULTS / "latest.json").write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"written to {RESULTS / (datetime.date.today().isoformat() + '.md')} and latest.json")
+    print(
+        f"written to {RESULTS / (datetime.date.today().isoformat() + '.md')} and latest.json"
+    )
     return 0
 
 

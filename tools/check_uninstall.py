@@ -21,7 +21,7 @@ for data in env["ir.model.data"].search(
             ours.append((model._table, field.name))
 module.button_immediate_uninstall()
 env.cr.commit()
-env = env(context={})  # noqa: F821 (fresh registry after uninstall)
+env = env(context={})  # fresh registry after uninstall
 problems = []
 env.cr.execute("SELECT to_regclass('backorder_po_link')")
 if env.cr.fetchone()[0]:
@@ -48,7 +48,9 @@ partner = env["res.partner"].create({"name": "Uninstall check"})
 so = env["sale.order"].create(
     {
         "partner_id": partner.id,
-        "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 3})],
+        "order_line": [
+            Command.create({"product_id": product.id, "product_uom_qty": 3})
+        ],
     }
 )
 so.action_confirm()
@@ -77,4 +79,6 @@ env.cr.rollback()
 if problems:
     print("UNINSTALL CHECK FAILED:\n  " + "\n  ".join(problems))
     sys.exit(1)
-print("uninstall check passed: addon removed cleanly, standard sale/purchase flow works")
+print(
+    "uninstall check passed: addon removed cleanly, standard sale/purchase flow works"
+)

@@ -31,7 +31,6 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as CONCURRENCY
 from odoo.service.model import retrying
 
 
-
 def setup(registry, n_products):
     """Starting data, committed: products with a vendor, customers, switches."""
     with registry.cursor() as cr:
@@ -58,7 +57,9 @@ def setup(registry, n_products):
         return {
             "vendor": vendor.id,
             "customers": customers.ids,
-            "products": dict(zip(products.mapped("default_code"), products.ids)),
+            "products": dict(
+                zip(products.mapped("default_code"), products.ids, strict=True)
+            ),
         }
 
 
@@ -67,7 +68,7 @@ def make_operations(n_ops, n_products, seed):
     that name the order they act on by the index of the creating operation."""
     rnd = random.Random(seed)
     ops = []
-    for i in range(n_ops):
+    for _i in range(n_ops):
         roll = rnd.random()
         product = f"LOAD-{rnd.randrange(n_products)}"
         creates = [k for k, op in enumerate(ops) if op[0] in ("so", "po")]
@@ -96,7 +97,10 @@ def run_op(env, op, data, created):
                 "partner_id": data["customers"][customer],
                 "order_line": [
                     Command.create(
-                        {"product_id": data["products"][product], "product_uom_qty": qty}
+                        {
+                            "product_id": data["products"][product],
+                            "product_uom_qty": qty,
+                        }
                     )
                 ],
             }
@@ -109,7 +113,9 @@ def run_op(env, op, data, created):
             {
                 "partner_id": data["vendor"],
                 "order_line": [
-                    Command.create({"product_id": data["products"][product], "product_qty": qty})
+                    Command.create(
+                        {"product_id": data["products"][product], "product_qty": qty}
+                    )
                 ],
             }
         )
@@ -211,7 +217,9 @@ def replay(registry, data, ops, log):
             env = api.Environment(cr, SUPERUSER_ID, {})
             result = run_op(env, ops[index], data, created)
             if result is None:
-                raise AssertionError(f"replay: operation {index} {ops[index]} found nothing")
+                raise AssertionError(
+                    f"replay: operation {index} {ops[index]} found nothing"
+                )
             if ops[index][0] in ("so", "po"):
                 created[index] = result
 
@@ -258,12 +266,16 @@ def main():
 
     ops = make_operations(args.ops, args.products, args.seed)
     runner = Runner(registry, data, ops)
-    print(f"load: {len(ops)} operations on {args.products} products, {args.workers} workers")
+    print(
+        f"load: {len(ops)} operations on {args.products} products, "
+        f"{args.workers} workers"
+    )
     seconds = runner.run(args.workers)
     done = len(runner.log)
     print(
         f"load: {done} committed, {runner.skipped} with nothing to act on, "
-        f"{runner.tries - len(ops)} retries, {len(runner.gave_up)} gave up after 5 tries "
+        f"{runner.tries - len(ops)} retries, "
+        f"{len(runner.gave_up)} gave up after 5 tries "
         f"(as Odoo would), {len(runner.failures)} failures, "
         f"{seconds:.1f} s, {done / seconds:.1f} operations/s"
     )
@@ -272,7 +284,9 @@ def main():
 
     start = time.monotonic()
     replay(replay_registry, replay_data, ops, runner.log)
-    print(f"replay: {done} operations one at a time in {time.monotonic() - start:.1f} s")
+    print(
+        f"replay: {done} operations one at a time in {time.monotonic() - start:.1f} s"
+    )
 
     got, problems, links = totals(registry)
     want, replay_problems, _ = totals(replay_registry)
@@ -280,7 +294,10 @@ def main():
     for check, detail in problems[:20]:
         print("  AUDIT FAIL", check, detail)
     print(f"audit (replay): {len(replay_problems)} problem(s)")
-    print(f"{'product':<10} {'linked':>12} {'received':>12} {'replay linked':>14} {'replay recv':>12}")
+    print(
+        f"{'product':<10} {'linked':>12} {'received':>12} "
+        f"{'replay linked':>14} {'replay recv':>12}"
+    )
     for code in sorted(set(got) | set(want)):
         g, w = got.get(code, {}), want.get(code, {})
         print(

@@ -439,7 +439,9 @@ class BackorderAllocator(models.AbstractModel):
                AND missing.qty - COALESCE(pending.qty, 0) > 0.000001
             """,
             missing=self._missing_qty_query(
-                SQL("SELECT sale_line_id FROM stock_move WHERE sale_line_id IS NOT NULL")
+                SQL(
+                    "SELECT sale_line_id FROM stock_move WHERE sale_line_id IS NOT NULL"
+                )
             ),
         )
 
@@ -495,7 +497,9 @@ class BackorderAllocator(models.AbstractModel):
 
     @api.model
     def _fetch_supply(self, scope):
-        return [Supply(*row) for row in self.env.execute_query(self._supply_query(scope))]
+        return [
+            Supply(*row) for row in self.env.execute_query(self._supply_query(scope))
+        ]
 
     # ------------------------------------------------------------------
     # Matching
@@ -566,7 +570,9 @@ class BackorderAllocator(models.AbstractModel):
         Link = self.env["backorder.po.link"]
         if not pairs:
             return Link
-        sale_ids, po_line_ids, quantities = (list(col) for col in zip(*pairs))
+        sale_ids, po_line_ids, quantities = (
+            list(col) for col in zip(*pairs, strict=True)
+        )
         now = fields.Datetime.now()
         uid = self.env.uid
         rows = self.env.execute_query(
@@ -701,7 +707,9 @@ class BackorderAllocator(models.AbstractModel):
                 )
             )
         )
-        escaped = functools.lru_cache(maxsize=None)(lambda text: str(escape(text or "")))
+        escaped = functools.lru_cache(maxsize=None)(
+            lambda text: str(escape(text or ""))
+        )
         for row in rows:
             qty = quantities[row["id"]]
             values = {
@@ -863,16 +871,20 @@ class BackorderAllocator(models.AbstractModel):
         SaleLine = self.env["sale.order.line"]
         PurchaseLine = self.env["purchase.order.line"]
         relink_sale = SaleLine.browse(released_sale_ids).filtered(
-            lambda line: line.order_id.state == "sale"
-            and line.company_id._backorder_relink_enabled()
+            lambda line: (
+                line.order_id.state == "sale"
+                and line.company_id._backorder_relink_enabled()
+            )
         )
         if relink_sale:
             # Moved to another (later) purchase: the customer hears the new date.
             self._allocate("batch", sale_lines=relink_sale, event="date_changed")
         relink_supply = PurchaseLine.browse(freed_purchase_ids).filtered(
-            lambda line: line.order_id.state in ("purchase", "done")
-            and line.order_id.allow_backorder_link
-            and line.company_id._backorder_relink_enabled()
+            lambda line: (
+                line.order_id.state in ("purchase", "done")
+                and line.order_id.allow_backorder_link
+                and line.company_id._backorder_relink_enabled()
+            )
         )
         if relink_supply:
             self._allocate("batch", purchase_lines=relink_supply)
@@ -989,7 +1001,8 @@ class BackorderAllocator(models.AbstractModel):
                 )
                 UPDATE backorder_po_link l
                    SET quantity = CASE WHEN cut.keep > %(eps)s
-                                       THEN ROUND(cut.keep::numeric, 6) ELSE l.quantity END,
+                                       THEN ROUND(cut.keep::numeric, 6)
+                                       ELSE l.quantity END,
                        state = CASE WHEN cut.keep > %(eps)s
                                     THEN 'linked' ELSE 'cancel' END,
                        write_date = now() AT TIME ZONE 'UTC',
@@ -1050,7 +1063,8 @@ class BackorderAllocator(models.AbstractModel):
             """,
             "sale over-promised": """
                 SELECT 'sales line ' || sol.id || ': ' || SUM(l.quantity)
-                       || ' promised, ' || ROUND(%(ordered_left)s, 4) || ' left to deliver'
+                       || ' promised, ' || ROUND(%(ordered_left)s, 4)
+                       || ' left to deliver'
                   FROM backorder_po_link l
                   JOIN sale_order_line sol ON sol.id = l.sale_line_id
                   JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
@@ -1083,25 +1097,32 @@ class BackorderAllocator(models.AbstractModel):
                     OR l.product_id != sol.product_id
             """,
             "stored linked quantity out of date": """
-                SELECT 'sales line ' || sol.id || ': stored ' || sol.backorder_linked_qty
-                       || ', links ' || COALESCE(s.qty, 0)
+                SELECT 'sales line ' || sol.id || ': stored '
+                       || sol.backorder_linked_qty || ', links ' || COALESCE(s.qty, 0)
                   FROM sale_order_line sol
-             LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS qty FROM backorder_po_link
-                         WHERE state IN ('linked', 'received') GROUP BY sale_line_id) s
+             LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS qty
+                          FROM backorder_po_link
+                         WHERE state IN ('linked', 'received')
+                      GROUP BY sale_line_id) s
                        ON s.sale_line_id = sol.id
-                 WHERE ABS(COALESCE(sol.backorder_linked_qty, 0) - COALESCE(s.qty, 0)) > 0.0001
+                 WHERE ABS(COALESCE(sol.backorder_linked_qty, 0) - COALESCE(s.qty, 0))
+                       > 0.0001
              UNION ALL
                 SELECT 'purchase line ' || pol.id || ': stored '
                        || pol.backorder_linked_qty || ', links ' || COALESCE(s.qty, 0)
                   FROM purchase_order_line pol
-             LEFT JOIN (SELECT purchase_line_id, SUM(quantity) AS qty FROM backorder_po_link
-                         WHERE state IN ('linked', 'received') GROUP BY purchase_line_id) s
+             LEFT JOIN (SELECT purchase_line_id, SUM(quantity) AS qty
+                          FROM backorder_po_link
+                         WHERE state IN ('linked', 'received')
+                      GROUP BY purchase_line_id) s
                        ON s.purchase_line_id = pol.id
-                 WHERE ABS(COALESCE(pol.backorder_linked_qty, 0) - COALESCE(s.qty, 0)) > 0.0001
+                 WHERE ABS(COALESCE(pol.backorder_linked_qty, 0) - COALESCE(s.qty, 0))
+                       > 0.0001
             """,
             "awaiting link beyond what the delivery lacks": """
                 SELECT 'sales line ' || l.sale_line_id || ': ' || SUM(l.quantity)
-                       || ' awaiting receipt, delivery lacks ' || COALESCE(MAX(m.qty), 0)
+                       || ' awaiting receipt, delivery lacks '
+                       || COALESCE(MAX(m.qty), 0)
                   FROM backorder_po_link l
              LEFT JOIN (%(missing)s) m ON m.sale_line_id = l.sale_line_id
                  WHERE l.state = 'linked'
@@ -1133,7 +1154,10 @@ class BackorderAllocator(models.AbstractModel):
                     ordered_left=ORDERED_LEFT,
                     move_states=OPEN_MOVE_STATES,
                     missing=self._missing_qty_query(
-                        SQL("SELECT sale_line_id FROM backorder_po_link WHERE state = 'linked'")
+                        SQL(
+                            "SELECT sale_line_id FROM backorder_po_link"
+                            " WHERE state = 'linked'"
+                        )
                     ),
                 )
             )
@@ -1155,7 +1179,9 @@ class BackorderAllocator(models.AbstractModel):
             "params": {
                 "type": "success" if not problems else "danger",
                 "sticky": bool(problems),
-                "title": self.env._("Backorder link audit: %s problem(s)", len(problems)),
+                "title": self.env._(
+                    "Backorder link audit: %s problem(s)", len(problems)
+                ),
                 "message": message,
             },
         }

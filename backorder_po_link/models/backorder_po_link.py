@@ -73,9 +73,7 @@ class BackorderPoLink(models.Model):
         index=True,
         string="Purchase Order",
     )
-    product_id = fields.Many2one(
-        related="sale_line_id.product_id", store=True
-    )
+    product_id = fields.Many2one(related="sale_line_id.product_id", store=True)
     product_uom_id = fields.Many2one(related="product_id.uom_id", string="Unit")
     partner_id = fields.Many2one(
         related="sale_order_id.partner_id", store=True, string="Customer"
@@ -169,7 +167,8 @@ class BackorderPoLink(models.Model):
                        AND l.state IN ('linked', 'received')
                   GROUP BY sol.id, sol.product_uom_qty, sol.qty_delivered,
                            line_uom.factor, prod_uom.factor, prod_uom.rounding
-                    HAVING SUM(l.quantity) > GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
+                    HAVING SUM(l.quantity)
+                           > GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
                            / line_uom.factor * prod_uom.factor + prod_uom.rounding / 2
                      LIMIT 1
                 LOOP
@@ -179,7 +178,9 @@ class BackorderPoLink(models.Model):
                         USING ERRCODE = 'check_violation';
                 END LOOP;
                 DELETE FROM backorder_po_link_touched WHERE xact = txid_current();
-                PERFORM set_config('backorder_po_link.checked', txid_current()::text, true);
+                PERFORM set_config(
+                    'backorder_po_link.checked', txid_current()::text, true
+                );
                 RETURN NULL;
             END;
             $$;
@@ -203,7 +204,8 @@ class BackorderPoLink(models.Model):
                 FOR EACH STATEMENT EXECUTE FUNCTION backorder_po_link_touch();
             DROP TRIGGER IF EXISTS backorder_po_link_check_totals ON backorder_po_link;
             CREATE CONSTRAINT TRIGGER backorder_po_link_check_totals
-                AFTER INSERT OR UPDATE OF quantity, state, sale_line_id, purchase_line_id
+                AFTER INSERT
+                   OR UPDATE OF quantity, state, sale_line_id, purchase_line_id
                 ON backorder_po_link
                 DEFERRABLE INITIALLY DEFERRED
                 FOR EACH ROW EXECUTE FUNCTION backorder_po_link_check_totals();
@@ -227,9 +229,14 @@ class BackorderPoLink(models.Model):
         promise more than either line holds."""
         for link in self:
             sale_line, po_line = link.sale_line_id, link.purchase_line_id
-            if float_compare(
-                link.quantity, 0, precision_rounding=link.product_uom_id.rounding or 0.01
-            ) <= 0:
+            if (
+                float_compare(
+                    link.quantity,
+                    0,
+                    precision_rounding=link.product_uom_id.rounding or 0.01,
+                )
+                <= 0
+            ):
                 raise ValidationError(
                     self.env._("The quantity of a backorder link must be positive.")
                 )
@@ -433,11 +440,12 @@ class BackorderPoLink(models.Model):
         product = self.product_id
         rounding = product.uom_id.rounding
         moves = self.sale_line_id.move_ids.filtered(
-            lambda m: m.state
-            in ("confirmed", "partially_available", "waiting", "assigned")
-            and m.procure_method == "make_to_stock"
-            and m.location_id.usage == "internal"
-            and location.parent_path.startswith(m.location_id.parent_path)
+            lambda m: (
+                m.state in ("confirmed", "partially_available", "waiting", "assigned")
+                and m.procure_method == "make_to_stock"
+                and m.location_id.usage == "internal"
+                and location.parent_path.startswith(m.location_id.parent_path)
+            )
         )
         reserved = 0.0
         for move in moves.sorted("id"):

@@ -51,9 +51,11 @@ class PurchaseOrder(models.Model):
         if not self.env.user.has_group("backorder_po_link.group_backorder_auto_link"):
             return
         orders = self.filtered(
-            lambda po: po.state in ("purchase", "done")
-            and po.allow_backorder_link
-            and po.company_id.backorder_link_on_po_confirm
+            lambda po: (
+                po.state in ("purchase", "done")
+                and po.allow_backorder_link
+                and po.company_id.backorder_link_on_po_confirm
+            )
         )
         if not orders:
             return

@@ -66,7 +66,8 @@ class ResConfigSettings(models.TransientModel):
         return res
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         cron = self._backorder_auto_link_cron()
         if cron and cron.sudo().active != self.backorder_auto_link_nightly:
             cron.sudo().active = self.backorder_auto_link_nightly
+        return res

@@ -61,7 +61,9 @@ class SaleOrder(models.Model):
         orders = self.backorder_link_ids.filtered(
             lambda link: link.state != "cancel"
         ).purchase_order_id
-        action = self.env["ir.actions.actions"]._for_xml_id("purchase.purchase_form_action")
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "purchase.purchase_form_action"
+        )
         action["domain"] = [("id", "in", orders.ids)]
         action["context"] = {"create": False}
         if len(orders) == 1:
@@ -82,9 +84,11 @@ class SaleOrder(models.Model):
         ):
             return
         links = links.sudo().filtered(
-            lambda link: link.company_id.backorder_notify_customer
-            and not link.partner_id.backorder_no_email
-            and (event != "ready" or link.company_id.backorder_notify_ready)
+            lambda link: (
+                link.company_id.backorder_notify_customer
+                and not link.partner_id.backorder_no_email
+                and (event != "ready" or link.company_id.backorder_notify_ready)
+            )
         )
         if not links:
             return

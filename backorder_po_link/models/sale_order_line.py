@@ -102,9 +102,9 @@ class SaleOrderLine(models.Model):
             else:
                 status = False
             line.backorder_status = status
-            label = dict(line._fields["backorder_status"]._description_selection(
-                line.env
-            )).get(status, "")
+            label = dict(
+                line._fields["backorder_status"]._description_selection(line.env)
+            ).get(status, "")
             if status == "linked" and line.backorder_expected_date:
                 label = line.env._(
                     "On order: %(date)s",

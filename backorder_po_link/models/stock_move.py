@@ -57,10 +57,16 @@ class StockMove(models.Model):
                 arrivals[(po_line, move.location_dest_id)] += move.product_qty
         if not arrivals:
             return
-        po_lines = self.env["purchase.order.line"].union(*(pol for pol, _loc in arrivals))
-        links = self.env["backorder.po.link"].sudo().search(
-            [("purchase_line_id", "in", po_lines.ids), ("state", "=", "linked")],
-            order="date_linked, id",
+        po_lines = self.env["purchase.order.line"].union(
+            *(pol for pol, _loc in arrivals)
+        )
+        links = (
+            self.env["backorder.po.link"]
+            .sudo()
+            .search(
+                [("purchase_line_id", "in", po_lines.ids), ("state", "=", "linked")],
+                order="date_linked, id",
+            )
         )
         if not links:
             return
@@ -88,9 +94,11 @@ class StockMove(models.Model):
         """Deliveries done: received links become done, oldest first, in the
         quantity delivered; links of lines delivered from other stock shrink."""
         delivered = self.filtered(
-            lambda m: m.state == "done"
-            and m.sale_line_id
-            and m.location_dest_id.usage == "customer"
+            lambda m: (
+                m.state == "done"
+                and m.sale_line_id
+                and m.location_dest_id.usage == "customer"
+            )
         )
         sale_lines = delivered.sale_line_id.filtered("backorder_linked_qty")
         if not sale_lines:

@@ -71,7 +71,9 @@ class TestConcurrentConfirmations(BaseCase):
             pos = env["purchase.order"].browse(self.po_ids)
             so._action_cancel()
             pos.button_cancel()
-            (so.order_line.backorder_link_ids | pos.order_line.backorder_link_ids).unlink()
+            (
+                so.order_line.backorder_link_ids | pos.order_line.backorder_link_ids
+            ).unlink()
             (so.picking_ids | pos.picking_ids).move_ids.sudo().unlink()
             (so.picking_ids | pos.picking_ids).sudo().unlink()
             so.unlink()
@@ -87,13 +89,15 @@ class TestConcurrentConfirmations(BaseCase):
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 po = env["purchase.order"].browse(po_id)
-                po.state  # noqa: B018  (the transaction's snapshot starts here)
+                # The transaction's snapshot starts with this first read.
+                po.read(["state"])
                 started.set()
                 begin = time.monotonic()
                 try:
                     po.button_confirm()
                     env.flush_all()
-                    cr.commit()
+                    # Real, separate transactions are the point of this test.
+                    cr.commit()  # pylint: disable=invalid-commit
                 except (
                     pg_errors.SerializationFailure,
                     pg_errors.LockNotAvailable,
@@ -125,7 +129,7 @@ class TestConcurrentConfirmations(BaseCase):
             self.assertTrue(second_started.wait(30))
             time.sleep(1.0)
             self.assertTrue(thread.is_alive(), "B must wait for A's lock")
-            cr_a.commit()
+            cr_a.commit()  # pylint: disable=invalid-commit
         first_started.set()
         thread.join(60)
         self.assertFalse(thread.is_alive())
@@ -136,7 +140,10 @@ class TestConcurrentConfirmations(BaseCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             links = env["backorder.po.link"].search(
-                [("sale_order_id", "=", self.so_id), ("state", "in", ("linked", "received"))]
+                [
+                    ("sale_order_id", "=", self.so_id),
+                    ("state", "in", ("linked", "received")),
+                ]
             )
             self.assertEqual(sum(links.mapped("quantity")), 5)
             self.assertEqual(links.purchase_order_id.id, self.po_ids[0])

@@ -28,13 +28,16 @@ class TestInstall(BackorderCommon):
 
     def test_orders_confirm_as_before_with_automations_off(self):
         self.company.write(
-            {"backorder_link_on_po_confirm": False, "backorder_link_on_so_confirm": False}
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
         )
         so, po = self._assert_standard_flow()
         self.assertFalse(so.backorder_link_ids | po.backorder_link_ids)
 
     def test_orders_confirm_as_before_with_automations_on(self):
-        so, po = self._assert_standard_flow()
+        _so, po = self._assert_standard_flow()
         self.assertEqual(len(po.backorder_link_ids), 1)
         self.assertEqual(po.backorder_link_ids.quantity, 3)
 
@@ -53,7 +56,9 @@ class TestInstall(BackorderCommon):
         settings.backorder_auto_link_nightly = True
         settings.execute()
         self.assertTrue(cron.active)
-        self.assertTrue(self.env["res.config.settings"].create({}).backorder_auto_link_nightly)
+        self.assertTrue(
+            self.env["res.config.settings"].create({}).backorder_auto_link_nightly
+        )
         settings = self.env["res.config.settings"].create({})
         settings.backorder_auto_link_nightly = False
         settings.execute()

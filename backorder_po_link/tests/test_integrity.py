@@ -31,7 +31,9 @@ class TestIntegrity(BackorderCommon):
                 "VALUES (%s, %s, 4, 'linked', 'manual', now())",
                 (so2.order_line.id, po.order_line.id),
             )
-            self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE")
+            self.env.cr.execute(
+                "SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE"
+            )
         self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals DEFERRED")
         # 5 + 1 > 5 left to deliver on the sales line.
         with self.assertRaises(psycopg2.errors.CheckViolation):
@@ -39,7 +41,9 @@ class TestIntegrity(BackorderCommon):
                 "UPDATE backorder_po_link SET quantity = 6 WHERE id = %s",
                 (so.backorder_link_ids.id,),
             )
-            self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE")
+            self.env.cr.execute(
+                "SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE"
+            )
         self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals DEFERRED")
         # A valid change passes the same check.
         self.env.cr.execute(
@@ -69,7 +73,8 @@ class TestIntegrity(BackorderCommon):
         self.env.invalidate_all()
         checks = {check for check, _detail in self.env["backorder.allocator"]._audit()}
         self.assertEqual(
-            checks, {"stored linked quantity out of date", "company or product mismatch"}
+            checks,
+            {"stored linked quantity out of date", "company or product mismatch"},
         )
         self.assertEqual(
             self.env["backorder.allocator"].action_audit()["params"]["type"], "danger"
@@ -150,7 +155,10 @@ class TestIntegrity(BackorderCommon):
 
     def test_manual_link_to_archived_product_or_consumable(self):
         self.company.write(
-            {"backorder_link_on_po_confirm": False, "backorder_link_on_so_confirm": False}
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
         )
         so = self._create_so([(self.product, 5)])
         po = self._create_po([(self.product, 8)])
@@ -186,7 +194,10 @@ class TestJsonRpc(BackorderCommon, HttpCase):
         """A manual link with a bad quantity sent as a browser would gets a
         clear error back and writes nothing."""
         self.company.write(
-            {"backorder_link_on_po_confirm": False, "backorder_link_on_so_confirm": False}
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
         )
         so = self._create_so([(self.product, 5)])
         po = self._create_po([(self.product, 8)])

@@ -19,7 +19,8 @@ class TestLifecycle(BackorderCommon):
         links._check_totals(links.sale_line_id, links.purchase_line_id)
         for line in links.sale_line_id:
             self.assertLessEqual(
-                line.backorder_linked_qty, line.product_uom_qty - line.qty_delivered + 1e-6
+                line.backorder_linked_qty,
+                line.product_uom_qty - line.qty_delivered + 1e-6,
             )
         for line in links.purchase_line_id:
             self.assertLessEqual(line.backorder_linked_qty, line.product_uom_qty + 1e-6)
@@ -30,7 +31,10 @@ class TestLifecycle(BackorderCommon):
             receipt.move_ids.quantity = quantity
         receipt.move_ids.picked = True
         res = receipt.button_validate()
-        if isinstance(res, dict) and res.get("res_model") == "stock.backorder.confirmation":
+        if (
+            isinstance(res, dict)
+            and res.get("res_model") == "stock.backorder.confirmation"
+        ):
             Form.from_action(self.env, res).save().process()
         return receipt
 
@@ -40,7 +44,10 @@ class TestLifecycle(BackorderCommon):
             delivery.move_ids.quantity = quantity
         delivery.move_ids.picked = True
         res = delivery.button_validate()
-        if isinstance(res, dict) and res.get("res_model") == "stock.backorder.confirmation":
+        if (
+            isinstance(res, dict)
+            and res.get("res_model") == "stock.backorder.confirmation"
+        ):
             Form.from_action(self.env, res).save().process()
         return delivery
 
@@ -51,7 +58,10 @@ class TestLifecycle(BackorderCommon):
         """An older delivery of higher priority that is not linked waits; the
         linked delivery gets the received goods."""
         self.company.write(
-            {"backorder_link_on_po_confirm": False, "backorder_link_on_so_confirm": False}
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
         )
         older = self._create_so([(self.product, 5)], days_ago=10)
         older.picking_ids.priority = "1"
@@ -77,7 +87,8 @@ class TestLifecycle(BackorderCommon):
         self._receive(po, quantity=4)
         links = so.backorder_link_ids.sorted("id")
         self.assertRecordValues(
-            links, [{"quantity": 6, "state": "linked"}, {"quantity": 4, "state": "received"}]
+            links,
+            [{"quantity": 6, "state": "linked"}, {"quantity": 4, "state": "received"}],
         )
         self.assertEqual(so.order_line.move_ids.quantity, 4)
         self.assertEqual(so.order_line.move_ids.state, "partially_available")
@@ -104,7 +115,10 @@ class TestLifecycle(BackorderCommon):
         self._receive(po)  # supplier -> input
         self.assertEqual(so.backorder_link_ids.state, "linked")
         internal = self.env["stock.picking"].search(
-            [("product_id", "=", self.product.id), ("picking_type_id.code", "=", "internal")]
+            [
+                ("product_id", "=", self.product.id),
+                ("picking_type_id.code", "=", "internal"),
+            ]
         )
         internal.action_assign()
         internal.move_ids.picked = True
@@ -128,7 +142,8 @@ class TestLifecycle(BackorderCommon):
         self._deliver(so, quantity=6)
         links = so.backorder_link_ids.sorted("id")
         self.assertRecordValues(
-            links, [{"quantity": 4, "state": "received"}, {"quantity": 6, "state": "done"}]
+            links,
+            [{"quantity": 4, "state": "received"}, {"quantity": 6, "state": "done"}],
         )
         self._deliver(so)
         self.assertEqual(set(so.backorder_link_ids.mapped("state")), {"done"})
@@ -157,13 +172,18 @@ class TestLifecycle(BackorderCommon):
         self.company.backorder_link_on_po_confirm = False
         second = self._create_po([(self.product, 8)], days_ahead=9)
         self.company.backorder_link_on_po_confirm = True
-        self.assertLinks(so.backorder_link_ids.filtered(lambda l: l.state == "linked"), [(so, first, 5)])
+        self.assertLinks(
+            so.backorder_link_ids.filtered(lambda l: l.state == "linked"),
+            [(so, first, 5)],
+        )
         first.button_cancel()
         active = so.backorder_link_ids.filtered(lambda l: l.state == "linked")
         self.assertLinks(active, [(so, second, 5)])
         self.assertEqual(first.order_line.backorder_linked_qty, 0)
         self.assertEqual(
-            so.backorder_link_ids.filtered(lambda l: l.state == "cancel").purchase_order_id,
+            so.backorder_link_ids.filtered(
+                lambda l: l.state == "cancel"
+            ).purchase_order_id,
             first,
         )
         self.assertEqual(second.order_line.backorder_free_qty, 3)
@@ -264,7 +284,10 @@ class TestLifecycle(BackorderCommon):
     # ------------------------------------------------------------------
     def test_batch_links_everything_and_is_idempotent(self):
         self.company.write(
-            {"backorder_link_on_po_confirm": False, "backorder_link_on_so_confirm": False}
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
         )
         old = self._create_so([(self.product, 3), (self.product_2, 2)], days_ago=4)
         new = self._create_so([(self.product, 3)], days_ago=1)

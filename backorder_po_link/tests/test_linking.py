@@ -36,7 +36,10 @@ class TestLinking(BackorderCommon):
             ],
         )
         self.company.write(
-            {"backorder_link_on_po_confirm": False, "backorder_link_on_so_confirm": False}
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
         )
         so = self._create_so([(self.product, 5)])
         po = self._create_po([(self.product, 10)])
@@ -85,7 +88,9 @@ class TestLinking(BackorderCommon):
         got = sorted(
             (link.sale_line_id.id, link.quantity) for link in po.backorder_link_ids
         )
-        self.assertEqual(got, [(first.order_line[0].id, 2), (first.order_line[1].id, 1)])
+        self.assertEqual(
+            got, [(first.order_line[0].id, 2), (first.order_line[1].id, 1)]
+        )
 
     def test_po_confirm_ignores_stock_covered_lines(self):
         """Only what stock does not cover is backordered."""
@@ -212,7 +217,9 @@ class TestLinking(BackorderCommon):
         invoice = so.invoice_ids
         invoice.action_post()
         po = self._create_po([(self.product, 5)])
-        self.assertFalse(po.backorder_link_ids, "a posted but unpaid invoice is no deposit")
+        self.assertFalse(
+            po.backorder_link_ids, "a posted but unpaid invoice is no deposit"
+        )
         self.env["account.payment.register"].with_context(
             active_model="account.move", active_ids=invoice.ids
         ).create({})._create_payments()
@@ -347,7 +354,9 @@ class TestLinking(BackorderCommon):
                     "partner_id": self.customer.id,
                     "company_id": other.id,
                     "order_line": [
-                        Command.create({"product_id": self.product.id, "product_uom_qty": 3})
+                        Command.create(
+                            {"product_id": self.product.id, "product_uom_qty": 3}
+                        )
                     ],
                 }
             )
@@ -373,7 +382,10 @@ class TestLinking(BackorderCommon):
 
     def test_manual_link_invariants(self):
         self.company.write(
-            {"backorder_link_on_po_confirm": False, "backorder_link_on_so_confirm": False}
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
         )
         so = self._create_so([(self.product, 5)])
         so2 = self._create_so([(self.product, 5)])
@@ -398,7 +410,10 @@ class TestLinking(BackorderCommon):
 
     def test_manual_link_product_and_company_mismatch(self):
         self.company.write(
-            {"backorder_link_on_po_confirm": False, "backorder_link_on_so_confirm": False}
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
         )
         so = self._create_so([(self.product, 5)])
         po_other_product = self._create_po([(self.product_2, 6)])
@@ -421,7 +436,9 @@ class TestLinking(BackorderCommon):
                     "partner_id": self.vendor.id,
                     "company_id": other.id,
                     "order_line": [
-                        Command.create({"product_id": self.product.id, "product_qty": 5})
+                        Command.create(
+                            {"product_id": self.product.id, "product_qty": 5}
+                        )
                     ],
                 }
             )

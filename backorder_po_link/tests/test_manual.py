@@ -28,10 +28,14 @@ class TestManualLink(BackorderCommon):
         cls.po_line = cls.po.order_line
 
     def _wizard(self, line, user=None):
-        Wizard = self.env["backorder.manual.link.wizard"].with_user(user or self.manager)
-        action = line.with_user(user or self.manager).action_backorder_link_purchase() if (
-            line._name == "sale.order.line"
-        ) else line.with_user(user or self.manager).action_backorder_link_sale()
+        Wizard = self.env["backorder.manual.link.wizard"].with_user(
+            user or self.manager
+        )
+        action = (
+            line.with_user(user or self.manager).action_backorder_link_purchase()
+            if (line._name == "sale.order.line")
+            else line.with_user(user or self.manager).action_backorder_link_sale()
+        )
         self.assertEqual(action["res_model"], Wizard._name)
         return Form(Wizard.with_context(**action["context"]))
 
@@ -84,14 +88,18 @@ class TestManualLink(BackorderCommon):
         """The wizard's domains keep other products out; the link itself
         refuses them anyway, for whoever writes links another way."""
         other_po = self._create_po([(self.product_2, 8)])
-        wizard = self.env["backorder.manual.link.wizard"].with_user(self.manager).create(
-            {
-                "sale_line_id": self.sale_line.id,
-                "purchase_line_id": other_po.order_line.id,
-                "product_id": self.product.id,
-                "company_id": self.company.id,
-                "quantity": 1,
-            }
+        wizard = (
+            self.env["backorder.manual.link.wizard"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "sale_line_id": self.sale_line.id,
+                    "purchase_line_id": other_po.order_line.id,
+                    "product_id": self.product.id,
+                    "company_id": self.company.id,
+                    "quantity": 1,
+                }
+            )
         )
         with self.assertRaises(UserError):  # nothing free of this product there
             wizard.action_link()
@@ -122,7 +130,9 @@ class TestManualLink(BackorderCommon):
         self.assertEqual(self.sale_line.backorder_status, "backordered")
         self.assertEqual(self.po_line.backorder_free_qty, 8)
         for order in (self.so, self.po):
-            self.assertIn("Backorder link removed by Max Manager", order.message_ids[0].body)
+            self.assertIn(
+                "Backorder link removed by Max Manager", order.message_ids[0].body
+            )
 
     def test_unlink_refuses_received_goods(self):
         self.company.backorder_link_on_po_confirm = True

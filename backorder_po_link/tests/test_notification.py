@@ -113,7 +113,9 @@ class TestNotification(BackorderCommon):
         self._commit()
         mails = self._mails(so, "new expected date")
         self.assertEqual(len(mails), 1)
-        self.assertIn(second.order_line.date_planned.strftime("%m/%d/%Y"), mails.body_html)
+        self.assertIn(
+            second.order_line.date_planned.strftime("%m/%d/%Y"), mails.body_html
+        )
 
     def test_ready_to_ship_is_optional(self):
         so = self._create_so([(self.product, 2)])

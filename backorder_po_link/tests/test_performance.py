@@ -12,7 +12,10 @@ class TestLinkingQueries(BackorderCommon):
 
     def _prepare(self, product, n_backorders):
         self.company.write(
-            {"backorder_link_on_po_confirm": False, "backorder_link_on_so_confirm": False}
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
         )
         for days in range(n_backorders):
             self._create_so([(product, 1)], days_ago=days + 1)

@@ -6,7 +6,8 @@ allocator, written here from the rules of the domain, would make."""
 
 from collections import defaultdict
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from odoo.tests import tagged
 
@@ -133,7 +134,10 @@ class TestProperties(BackorderCommon):
     @settings(
         max_examples=40,
         deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.function_scoped_fixture,
+        ],
         derandomize=True,
     )
     @given(operations=OPERATIONS)
@@ -158,7 +162,9 @@ class TestProperties(BackorderCommon):
                 sos.append(order)
                 ref.confirm_so(order.id, operation[1])
             elif kind == "po":
-                order = self._create_po([(product, operation[1])], days_ahead=operation[2])
+                order = self._create_po(
+                    [(product, operation[1])], days_ahead=operation[2]
+                )
                 pos.append(order)
                 ref.confirm_po(order.id, operation[1], operation[2])
             elif kind == "cancel_so":
@@ -177,7 +183,9 @@ class TestProperties(BackorderCommon):
                 ref.cancel_po(order.id)
             elif kind == "lower_so":
                 live = [
-                    o for o in sos if o.state == "sale" and o.order_line.product_uom_qty > 0
+                    o
+                    for o in sos
+                    if o.state == "sale" and o.order_line.product_uom_qty > 0
                 ]
                 if not live:
                     continue
@@ -186,7 +194,10 @@ class TestProperties(BackorderCommon):
                 order.order_line.product_uom_qty = qty
                 ref.lower_so(order.id, qty)
             links = self.env["backorder.po.link"].search(
-                [("product_id", "=", product.id), ("state", "in", ("linked", "received"))]
+                [
+                    ("product_id", "=", product.id),
+                    ("state", "in", ("linked", "received")),
+                ]
             )
             got = defaultdict(float)
             for link in links:
@@ -194,7 +205,8 @@ class TestProperties(BackorderCommon):
             self.assertEqual(
                 dict(got),
                 ref.snapshot(),
-                f"links differ from the reference after step {step}: {operations[: step + 1]}",
+                f"links differ from the reference after step {step}: "
+                f"{operations[: step + 1]}",
             )
             self.assertEqual(
                 self.env["backorder.allocator"]._audit(),

@@ -13,8 +13,12 @@ class TestBackordersToPurchase(BackorderCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.vendor_2 = cls.env["res.partner"].create({"name": "Birch & Co"})
-        cls.product.seller_ids = [Command.create({"partner_id": cls.vendor.id, "price": 50})]
-        cls.product_2.seller_ids = [Command.create({"partner_id": cls.vendor.id, "price": 80})]
+        cls.product.seller_ids = [
+            Command.create({"partner_id": cls.vendor.id, "price": 50})
+        ]
+        cls.product_2.seller_ids = [
+            Command.create({"partner_id": cls.vendor.id, "price": 80})
+        ]
         cls.product_3 = cls._create_product(
             "Birch Stool",
             seller_ids=[Command.create({"partner_id": cls.vendor_2.id, "price": 20})],
@@ -71,11 +75,17 @@ class TestBackordersToPurchase(BackorderCommon):
         self.assertEqual(set(rfqs.mapped("state")), {"draft"})
         by_vendor = {po.partner_id: po for po in rfqs}
         self.assertEqual(
-            sorted(by_vendor[self.vendor].order_line.mapped(lambda l: (l.product_id.name, l.product_qty))),
+            sorted(
+                by_vendor[self.vendor].order_line.mapped(
+                    lambda l: (l.product_id.name, l.product_qty)
+                )
+            ),
             [("Oak Chair", 3), ("Walnut Table", 2)],
         )
         self.assertEqual(by_vendor[self.vendor_2].order_line.product_qty, 5)
-        self.assertEqual(by_vendor[self.vendor].picking_type_id, self.warehouse.in_type_id)
+        self.assertEqual(
+            by_vendor[self.vendor].picking_type_id, self.warehouse.in_type_id
+        )
 
     def test_reuses_open_draft_rfq(self):
         draft = self._create_po([(self.product_2, 1)], confirm=False)
@@ -83,13 +93,21 @@ class TestBackordersToPurchase(BackorderCommon):
         action = self.product.action_backorder_create_rfq()
         self.assertEqual(action["res_id"], draft.id)
         self.assertEqual(
-            draft.order_line.filtered(lambda l: l.product_id == self.product).product_qty, 3
+            draft.order_line.filtered(
+                lambda l: l.product_id == self.product
+            ).product_qty,
+            3,
         )
         # Running it again does not order twice.
         self.product.action_backorder_create_rfq()
-        self.assertEqual(self.env["purchase.order"].search_count([("state", "=", "draft")]), 1)
         self.assertEqual(
-            draft.order_line.filtered(lambda l: l.product_id == self.product).product_qty, 3
+            self.env["purchase.order"].search_count([("state", "=", "draft")]), 1
+        )
+        self.assertEqual(
+            draft.order_line.filtered(
+                lambda l: l.product_id == self.product
+            ).product_qty,
+            3,
         )
 
     def test_minimum_quantity_and_purchase_unit(self):
@@ -102,8 +120,10 @@ class TestBackordersToPurchase(BackorderCommon):
         self.product_2.uom_po_id = self.uom_dozen
         self._create_so([(self.product_2, 30)])
         action = self.product_2.action_backorder_create_rfq()
-        line = self.env["purchase.order"].browse(action["res_id"]).order_line.filtered(
-            lambda l: l.product_id == self.product_2
+        line = (
+            self.env["purchase.order"]
+            .browse(action["res_id"])
+            .order_line.filtered(lambda l: l.product_id == self.product_2)
         )
         self.assertEqual(line.product_uom, self.uom_dozen)
         self.assertEqual(line.product_qty, 2.5)

@@ -29,7 +29,9 @@ class BackorderAutoLinkWizard(models.TransientModel):
         """Dry run: fill the preview, write no link."""
         self.ensure_one()
         pairs, demands, reasons = (
-            self.env["backorder.allocator"].sudo()._explain(companies=self.env.companies)
+            self.env["backorder.allocator"]
+            .sudo()
+            ._explain(companies=self.env.companies)
         )
         self.line_ids.unlink()
         self.write(
@@ -61,8 +63,10 @@ class BackorderAutoLinkWizard(models.TransientModel):
 
     def action_link(self):
         """Run the batch now and show the links it created."""
-        links = self.env["backorder.allocator"].sudo()._run_batch(
-            companies=self.env.companies
+        links = (
+            self.env["backorder.allocator"]
+            .sudo()
+            ._run_batch(companies=self.env.companies)
         )
         action = self.env["ir.actions.actions"]._for_xml_id(
             "backorder_po_link.backorder_po_link_action"
@@ -80,9 +84,15 @@ class BackorderAutoLinkWizardLine(models.TransientModel):
     wizard_id = fields.Many2one(
         "backorder.auto.link.wizard", required=True, ondelete="cascade"
     )
-    sale_line_id = fields.Many2one("sale.order.line", string="Sales Line", readonly=True)
-    sale_order_id = fields.Many2one(related="sale_line_id.order_id", string="Sales Order")
-    partner_id = fields.Many2one(related="sale_line_id.order_partner_id", string="Customer")
+    sale_line_id = fields.Many2one(
+        "sale.order.line", string="Sales Line", readonly=True
+    )
+    sale_order_id = fields.Many2one(
+        related="sale_line_id.order_id", string="Sales Order"
+    )
+    partner_id = fields.Many2one(
+        related="sale_line_id.order_partner_id", string="Customer"
+    )
     product_id = fields.Many2one(related="sale_line_id.product_id")
     backorder_qty = fields.Float(
         string="Backordered", digits="Product Unit of Measure", readonly=True

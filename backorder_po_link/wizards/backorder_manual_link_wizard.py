@@ -92,12 +92,15 @@ class BackorderManualLinkWizard(models.TransientModel):
         self.ensure_one()
         rounding = self.product_id.uom_id.rounding or 0.01
         if float_compare(self.quantity, 0, precision_rounding=rounding) <= 0:
-            raise UserError(
-                self.env._("Enter a quantity greater than zero to link.")
+            raise UserError(self.env._("Enter a quantity greater than zero to link."))
+        if (
+            float_compare(
+                self.quantity,
+                self.sale_line_id.backorder_qty,
+                precision_rounding=rounding,
             )
-        if float_compare(
-            self.quantity, self.sale_line_id.backorder_qty, precision_rounding=rounding
-        ) > 0:
+            > 0
+        ):
             raise UserError(
                 self.env._(
                     "%(order)s still has %(qty)s %(unit)s of %(product)s backordered "
@@ -109,9 +112,7 @@ class BackorderManualLinkWizard(models.TransientModel):
                     asked=self.quantity,
                 )
             )
-        if float_compare(
-            self.quantity, self.free_qty, precision_rounding=rounding
-        ) > 0:
+        if float_compare(self.quantity, self.free_qty, precision_rounding=rounding) > 0:
             raise UserError(
                 self.env._(
                     "%(order)s has only %(qty)s %(unit)s of %(product)s on order "

@@ -1,8 +1,8 @@
 /** @odoo-module **/
 // Copyright 2026 backorder_po_link contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import { registry } from "@web/core/registry";
-import { screenshot } from "./tour_utils";
+import {registry} from "@web/core/registry";
+import {screenshot} from "./tour_utils";
 
 registry.category("web_tour.tours").add("backorder_po_link_admin_tour", {
     steps: () => [
@@ -13,9 +13,10 @@ registry.category("web_tour.tours").add("backorder_po_link_admin_tour", {
         },
         {
             content: "The Backorder Links block is there",
-            trigger: ".app_settings_block[data-key='purchase'] h2:contains('Backorder Links')",
+            trigger:
+                ".app_settings_block[data-key='purchase'] h2:contains('Backorder Links')",
             run() {
-                this.anchor.scrollIntoView({ block: "start" });
+                this.anchor.scrollIntoView({block: "start"});
             },
         },
         {
@@ -34,9 +35,10 @@ registry.category("web_tour.tours").add("backorder_po_link_admin_tour", {
         },
         {
             content: "Show the Backorder Links block",
-            trigger: ".app_settings_block[data-key='purchase'] h2:contains('Backorder Links')",
+            trigger:
+                ".app_settings_block[data-key='purchase'] h2:contains('Backorder Links')",
             run() {
-                this.anchor.scrollIntoView({ block: "start" });
+                this.anchor.scrollIntoView({block: "start"});
             },
         },
         ...screenshot("settings"),

@@ -1,8 +1,8 @@
 /** @odoo-module **/
 // Copyright 2026 backorder_po_link contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import { registry } from "@web/core/registry";
-import { currentStatus } from "./tour_utils";
+import {registry} from "@web/core/registry";
+import {currentStatus} from "./tour_utils";
 
 const line = ".o_field_one2many[name='order_line'] .o_data_row";
 
@@ -51,7 +51,8 @@ registry.category("web_tour.tours").add("backorder_po_link_manager_tour", {
         },
         {
             content: "Remove the link",
-            trigger: ".o_field_one2many[name='backorder_link_ids'] .o_data_row button[name='action_unlink_manual']",
+            trigger:
+                ".o_field_one2many[name='backorder_link_ids'] .o_data_row button[name='action_unlink_manual']",
             run: "click",
         },
         {
@@ -61,7 +62,8 @@ registry.category("web_tour.tours").add("backorder_po_link_manager_tour", {
         },
         {
             content: "The link is cancelled",
-            trigger: ".o_field_one2many[name='backorder_link_ids'] .o_data_row td[name='state']:contains('Cancelled')",
+            trigger:
+                ".o_field_one2many[name='backorder_link_ids'] .o_data_row td[name='state']:contains('Cancelled')",
         },
         {
             content: "Back to the order lines",

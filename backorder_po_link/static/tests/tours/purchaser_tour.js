@@ -1,8 +1,8 @@
 /** @odoo-module **/
 // Copyright 2026 backorder_po_link contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import { registry } from "@web/core/registry";
-import { currentStatus, screenshot } from "./tour_utils";
+import {registry} from "@web/core/registry";
+import {currentStatus, screenshot} from "./tour_utils";
 
 registry.category("web_tour.tours").add("backorder_po_link_purchaser_tour", {
     steps: () => [
@@ -25,11 +25,13 @@ registry.category("web_tour.tours").add("backorder_po_link_purchaser_tour", {
         },
         {
             content: "The whole line went to waiting backorders",
-            trigger: ".o_field_one2many[name='order_line'] td[name='backorder_linked_qty']:contains('8.00')",
+            trigger:
+                ".o_field_one2many[name='order_line'] td[name='backorder_linked_qty']:contains('8.00')",
         },
         {
             content: "Nothing is left free",
-            trigger: ".o_field_one2many[name='order_line'] td[name='backorder_free_qty']:contains('0.00')",
+            trigger:
+                ".o_field_one2many[name='order_line'] td[name='backorder_free_qty']:contains('0.00')",
         },
         {
             content: "Open the Backorder Links tab",
@@ -38,7 +40,8 @@ registry.category("web_tour.tours").add("backorder_po_link_purchaser_tour", {
         },
         {
             content: "The linked sales order and its customer are listed",
-            trigger: ".o_field_one2many[name='backorder_link_ids'] .o_data_row td[name='partner_id']:contains('Hotel Lindenhof')",
+            trigger:
+                ".o_field_one2many[name='backorder_link_ids'] .o_data_row td[name='partner_id']:contains('Hotel Lindenhof')",
         },
         ...screenshot("purchase_order"),
         {
@@ -48,7 +51,8 @@ registry.category("web_tour.tours").add("backorder_po_link_purchaser_tour", {
         },
         {
             content: "The customer's order opens",
-            trigger: ".o_form_view .o_field_widget[name='partner_id']:contains('Hotel Lindenhof'), .o_form_view .o_field_widget[name='partner_id'] input:value(Hotel Lindenhof)",
+            trigger:
+                ".o_form_view .o_field_widget[name='partner_id']:contains('Hotel Lindenhof'), .o_form_view .o_field_widget[name='partner_id'] input:value(Hotel Lindenhof)",
         },
     ],
 });

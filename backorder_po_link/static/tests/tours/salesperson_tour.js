@@ -1,8 +1,8 @@
 /** @odoo-module **/
 // Copyright 2026 backorder_po_link contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import { registry } from "@web/core/registry";
-import { currentStatus, screenshot } from "./tour_utils";
+import {registry} from "@web/core/registry";
+import {currentStatus, screenshot} from "./tour_utils";
 
 registry.category("web_tour.tours").add("backorder_po_link_salesperson_tour", {
     steps: () => [
@@ -21,11 +21,13 @@ registry.category("web_tour.tours").add("backorder_po_link_salesperson_tour", {
         },
         {
             content: "The line is on order, with its expected date",
-            trigger: ".o_field_one2many[name='order_line'] td[name='backorder_badge'] .badge:contains('On order: ')",
+            trigger:
+                ".o_field_one2many[name='order_line'] td[name='backorder_badge'] .badge:contains('On order: ')",
         },
         {
             content: "The Backorders smart button counts one purchase order",
-            trigger: "button[name='action_view_backorder_purchase_orders'] .o_stat_value:contains('1')",
+            trigger:
+                "button[name='action_view_backorder_purchase_orders'] .o_stat_value:contains('1')",
         },
         ...screenshot("sale_order"),
         {
@@ -35,7 +37,8 @@ registry.category("web_tour.tours").add("backorder_po_link_salesperson_tour", {
         },
         {
             content: "The link shows the expected arrival",
-            trigger: ".o_field_one2many[name='backorder_link_ids'] td[name='expected_date']:not(:empty)",
+            trigger:
+                ".o_field_one2many[name='backorder_link_ids'] td[name='expected_date']:not(:empty)",
         },
     ],
 });

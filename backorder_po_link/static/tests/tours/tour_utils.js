@@ -11,7 +11,8 @@ export function screenshot(name) {
     return [
         {
             content: `Take the screenshot ${name}`,
-            trigger: "body:not(:has(.o_loading_indicator)):not(:has(.o_view_nocontent_empty_folder))",
+            trigger:
+                "body:not(:has(.o_loading_indicator)):not(:has(.o_view_nocontent_empty_folder))",
             run() {
                 console.log(`backorder_po_link:screenshot:${name}`);
             },

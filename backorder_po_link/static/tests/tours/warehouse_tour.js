@@ -1,8 +1,8 @@
 /** @odoo-module **/
 // Copyright 2026 backorder_po_link contributors
 // License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import { registry } from "@web/core/registry";
-import { currentStatus, screenshot } from "./tour_utils";
+import {registry} from "@web/core/registry";
+import {currentStatus, screenshot} from "./tour_utils";
 
 registry.category("web_tour.tours").add("backorder_po_link_warehouse_tour", {
     steps: () => [
@@ -41,12 +41,14 @@ registry.category("web_tour.tours").add("backorder_po_link_warehouse_tour", {
         },
         {
             content: "Both customers' chairs are ready to ship",
-            trigger: ".o_list_view .o_data_row td[name='partner_id']:contains('Hotel Lindenhof')",
+            trigger:
+                ".o_list_view .o_data_row td[name='partner_id']:contains('Hotel Lindenhof')",
         },
         ...screenshot("fulfillable"),
         {
             content: "Open the delivery of the oldest order",
-            trigger: ".o_list_view .o_data_row:contains('Harbor Cafe') button[name='action_open_delivery']",
+            trigger:
+                ".o_list_view .o_data_row:contains('Harbor Cafe') button[name='action_open_delivery']",
             run: "click",
         },
         {
