@@ -60,6 +60,15 @@ if [ ! -f "$stamp" ] || [ "$ODOO_SRC/requirements.txt" -nt "$stamp" ] \
   touch "$stamp"
 fi
 
+# --- OCA queue_job (used by backorder_po_link_queue) --------------------------
+# From PyPI with --no-deps: it requires the `odoo` distribution, which is the
+# editable source install above; its one other requirement, requests, is in
+# Odoo's requirements. The wheel puts it in site-packages/odoo/addons/queue_job.
+if ! compgen -G "$VENV/lib/python3*/site-packages/odoo/addons/queue_job/__manifest__.py" >/dev/null; then
+  say "Installing OCA queue_job 18.0 into $VENV"
+  "${pip[@]}" --no-deps 'odoo-addon-queue_job==18.0.4.1.2.2'
+fi
+
 # --- PostgreSQL ---------------------------------------------------------------
 if ! "$VENV/bin/python" - <<'PY' 2>/tmp/bootstrap-pg.$$; then
 import psycopg2

@@ -127,7 +127,9 @@ class BackorderPurchaseReport(models.Model):
     def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
         # The view reads sales, purchase, stock and link tables: flush them.
         self.env.flush_all()
-        return super()._search(domain, offset=offset, limit=limit, order=order, **kwargs)
+        return super()._search(
+            domain, offset=offset, limit=limit, order=order, **kwargs
+        )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
@@ -148,7 +150,12 @@ class BackorderPurchaseReport(models.Model):
             "res_model": "sale.order.line",
             "view_mode": "list,form",
             "views": [
-                (self.env.ref("backorder_po_link.sale_order_line_view_list_backorder").id, "list"),
+                (
+                    self.env.ref(
+                        "backorder_po_link.sale_order_line_view_list_backorder"
+                    ).id,
+                    "list",
+                ),
                 (False, "form"),
             ],
             "domain": [
@@ -212,9 +219,7 @@ class BackorderPurchaseReport(models.Model):
                     products=", ".join(no_vendor.mapped("display_name")),
                 )
             )
-        action = self.env["ir.actions.actions"]._for_xml_id(
-            "purchase.purchase_rfq"
-        )
+        action = self.env["ir.actions.actions"]._for_xml_id("purchase.purchase_rfq")
         action["domain"] = [("id", "in", touched.ids)]
         action["context"] = {}
         if len(touched) == 1:
@@ -287,7 +292,9 @@ class BackorderPurchaseReport(models.Model):
             line.write(
                 {
                     "product_qty": max(line.product_qty, qty, seller.min_qty),
-                    "backorder_sale_line_ids": [Command.link(sl.id) for sl in sale_lines],
+                    "backorder_sale_line_ids": [
+                        Command.link(sl.id) for sl in sale_lines
+                    ],
                 }
             )
             return line
@@ -304,8 +311,17 @@ class BackorderPurchaseReport(models.Model):
     def _cron_create_rfqs(self):
         """Automatic mode: companies that switched it on get their draft RFQs
         created or updated."""
-        for company in self.env["res.company"].search([("backorder_auto_rfq", "=", True)]):
-            rows = self.search(
-                [("company_id", "=", company.id), ("qty_to_purchase", ">", 0)]
-            )
-            rows.with_company(company)._create_rfqs(raise_if_none=False)
+        for company in self.env["res.company"].search(
+            [("backorder_auto_rfq", "=", True)]
+        ):
+            self._auto_create_rfqs(company)
+
+    @api.model
+    def _auto_create_rfqs(self, company, products=None):
+        """Draft RFQs for what ``company`` still has to buy, restricted to
+        ``products`` when given (one chunk of the automatic run)."""
+        domain = [("company_id", "=", company.id), ("qty_to_purchase", ">", 0)]
+        if products is not None:
+            domain.append(("product_id", "in", products.ids))
+        rows = self.search(domain)
+        rows.with_company(company)._create_rfqs(raise_if_none=False)

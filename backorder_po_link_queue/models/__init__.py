@@ -1,0 +1,2 @@
+from . import backorder_allocator
+from . import backorder_purchase_report

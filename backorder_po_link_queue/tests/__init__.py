@@ -1,0 +1,2 @@
+from . import test_queue_jobs
+from . import test_queue_concurrency

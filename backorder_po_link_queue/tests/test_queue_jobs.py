@@ -1,0 +1,248 @@
+# Copyright 2026 backorder_po_link contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from contextlib import closing
+
+from odoo import Command
+from odoo.tests import tagged
+
+from odoo.addons.backorder_po_link.tests.common import BackorderCommon
+from odoo.addons.queue_job.controllers.main import RunJobController
+from odoo.addons.queue_job.job import Job, identity_exact
+
+# isort: off
+from . import compat  # noqa: F401  (before queue_job's test helpers)
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+# isort: on
+
+from ..models.backorder_allocator import CHUNK_SIZE_PARAM
+
+
+@tagged("post_install", "-at_install")
+class TestQueueJobs(BackorderCommon):
+    """The scheduled runs enqueue one job per chunk of products on channel
+    root.backorder; performed, the jobs give what the synchronous run gives."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param(CHUNK_SIZE_PARAM, "2")
+        cls.company.write(
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
+        )
+        cls.Allocator = cls.env["backorder.allocator"]
+        cls.Report = cls.env["backorder.purchase.report"]
+        cls.vendor_2 = cls.env["res.partner"].create({"name": "Birch & Co"})
+        cls.vendor_3 = cls.env["res.partner"].create({"name": "Cedar Ltd"})
+        cls.product_3 = cls._create_product("Birch Stool")
+        cls.product_4 = cls._create_product("Cedar Shelf")
+        cls.product_5 = cls._create_product("Elm Bench")
+        cls.product_6 = cls._create_product("Fir Box")  # supply, no demand
+        cls.product_7 = cls._create_product("Gum Tray")  # demand, no vendor
+        cls.products = (
+            cls.product | cls.product_2 | cls.product_3 | cls.product_4 | cls.product_5
+        )
+        # Vendors: the first three products from cls.vendor, then one each.
+        for product, vendor in zip(
+            cls.products,
+            [cls.vendor] * 3 + [cls.vendor_2, cls.vendor_3],
+            strict=True,
+        ):
+            product.seller_ids = [Command.create({"partner_id": vendor.id})]
+        cls.companies = cls.env["res.company"].search([])
+
+    def _make_backorders(self):
+        """Two sales orders competing for each product, less supply than
+        demand for some, a product with supply and no demand."""
+        p1, p2, p3, p4, p5 = self.products
+        old = self._create_so(
+            [(p1, 3), (p2, 2), (p3, 4), (p4, 1), (self.product_7, 2)], days_ago=5
+        )
+        new = self._create_so([(p1, 4), (p3, 2), (p5, 6)], days_ago=1)
+        po = self._create_po([(p1, 5), (p2, 2), (p3, 3), (p4, 6), (p5, 2)])
+        po_2 = self._create_po([(self.product_6, 5), (p3, 10)], days_ahead=20)
+        return old, new, po, po_2
+
+    def _link_rows(self):
+        links = self._links(state="linked")
+        return sorted(
+            (link.sale_line_id.id, link.purchase_line_id.id, link.quantity)
+            for link in links
+        )
+
+    def _rolled_back(self, func):
+        """``func()``'s result, with all it wrote rolled back."""
+        with closing(self.env.cr.savepoint()):
+            result = func()
+        self.env.invalidate_all()
+        return result
+
+    def _synchronous_batch_rows(self):
+        """What the plain synchronous batch links on the same data."""
+
+        def run():
+            self.Allocator._run_batch()
+            return self._link_rows()
+
+        rows = self._rolled_back(run)
+        self.assertFalse(self._links())
+        return rows
+
+    def _chunks(self):
+        p1, p2, p3, p4, p5 = self.products
+        return [p1 | p2, p3 | p4, p5]
+
+    def test_cron_enqueues_chunks_and_jobs_link_like_the_batch(self):
+        old, new, po, po_2 = self._make_backorders()
+        expected = self._synchronous_batch_rows()
+        self.assertEqual(len(expected), 8)
+        cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
+        with trap_jobs() as trap:
+            cron.method_direct_trigger()
+            trap.assert_jobs_count(3)
+            trap.assert_jobs_count(3, only=self.Allocator._job_auto_link)
+            for chunk in self._chunks():
+                trap.assert_enqueued_job(
+                    self.Allocator._job_auto_link,
+                    args=(chunk, self.companies),
+                    properties={"identity_key": identity_exact},
+                )
+            self.assertEqual(
+                [job.channel for job in trap.enqueued_jobs], ["root.backorder"] * 3
+            )
+            self.assertFalse(self._links(), "nothing is linked before the jobs run")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(self._link_rows(), expected)
+        p1, p3 = self.products[0], self.products[2]
+        self.assertLinks(self._links(product_id=p1.id), [(old, po, 3), (new, po, 2)])
+        self.assertLinks(
+            self._links(product_id=p3.id),
+            [(old, po, 3), (old, po_2, 1), (new, po_2, 2)],
+        )
+        self.assertEqual(self.Allocator._audit(), [])
+
+    def test_chunk_size_parameter(self):
+        self._make_backorders()
+        ids = sorted(self.products.ids)
+        self.assertEqual(
+            self.Allocator._queue_linkable_product_ids(self.companies), ids
+        )
+        self.env["ir.config_parameter"].sudo().set_param(CHUNK_SIZE_PARAM, "4")
+        self.assertEqual(self.Allocator._queue_chunks(ids), [ids[:4], ids[4:]])
+        self.env["ir.config_parameter"].sudo().set_param(CHUNK_SIZE_PARAM, "nonsense")
+        self.assertEqual(self.Allocator._queue_chunks(ids), [ids])  # default 200
+
+    def test_cron_twice_queues_each_chunk_once_and_jobs_run_as_the_runner_does(self):
+        self._make_backorders()
+        expected = self._synchronous_batch_rows()
+        QueueJob = self.env["queue.job"]
+        before = QueueJob.search([])
+        cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
+        cron.method_direct_trigger()
+        cron.method_direct_trigger()
+        records = QueueJob.search([("id", "not in", before.ids)], order="id")
+        self.assertEqual(len(records), 3)
+        self.assertEqual(set(records.mapped("state")), {"pending"})
+        self.assertEqual(set(records.mapped("channel")), {"root.backorder"})
+        self.assertEqual(set(records.mapped("method_name")), {"_job_auto_link"})
+        self.assertEqual([rec.args[0] for rec in records], self._chunks())
+        self.assertFalse(self._links())
+        # Executed through queue_job's own path (what /queue_job/runjob runs
+        # after the job runner enqueued the job), in this transaction.
+        for rec in records:
+            job = Job.load(self.env, rec.uuid)
+            job.set_enqueued()
+            job.set_started()
+            job.store()
+            RunJobController._runjob(self.env, job)
+        self.assertEqual(set(records.mapped("state")), {"done"})
+        self.assertEqual(self._link_rows(), expected)
+        # Done jobs no longer block the identity: the next run queues again
+        # (and links nothing more).
+        cron.method_direct_trigger()
+        again = QueueJob.search([("id", "not in", (before | records).ids)])
+        self.assertEqual(len(again), 3)
+        for rec in again:
+            Job.load(self.env, rec.uuid).perform()
+        self.assertEqual(self._link_rows(), expected)
+
+    def test_manual_wizard_stays_synchronous(self):
+        self._make_backorders()
+        expected = self._synchronous_batch_rows()
+        with trap_jobs() as trap:
+            wizard = self.env["backorder.auto.link.wizard"].create({})
+            action = wizard.action_link()
+            trap.assert_jobs_count(0)
+        self.assertEqual(self._link_rows(), expected)
+        self.assertEqual(
+            sorted(self.env["backorder.po.link"].search(action["domain"]).ids),
+            sorted(self._links().ids),
+        )
+
+    # ------------------------------------------------------------------
+    # Automatic RFQs
+    # ------------------------------------------------------------------
+    def _rfq_rows(self):
+        rfqs = self.env["purchase.order"].search([("state", "=", "draft")])
+        return sorted(
+            (line.order_id.partner_id.id, line.product_id.id, line.product_qty)
+            for line in rfqs.order_line
+        ), rfqs
+
+    def _synchronous_rfq_rows(self):
+        def run():
+            self.Report._auto_create_rfqs(self.company)
+            return self._rfq_rows()
+
+        rows = self._rolled_back(run)
+        self.assertFalse(self._rfq_rows()[1])
+        return rows
+
+    def test_rfq_cron_enqueues_vendor_chunks_like_the_synchronous_run(self):
+        self.company.backorder_auto_rfq = True
+        p1, p2, p3, p4, p5 = self.products
+        self._create_so(
+            [(p1, 3), (p2, 2), (p3, 4), (p4, 1), (p5, 5), (self.product_7, 2)]
+        )
+        expected_lines, expected_rfqs = self._synchronous_rfq_rows()
+        self.assertEqual(len(expected_lines), 5)
+        self.assertEqual(len(expected_rfqs), 3)
+        cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_rfq")
+        with trap_jobs() as trap:
+            cron.method_direct_trigger()
+            # cls.vendor has three products: two chained chunks; the other two
+            # vendors' products share one chunk; the product without a vendor
+            # makes no job.
+            trap.assert_jobs_count(3, only=self.Report._job_create_rfqs)
+            for chunk in (p1 | p2, p3, p4 | p5):
+                trap.assert_enqueued_job(
+                    self.Report._job_create_rfqs,
+                    args=(self.company, chunk),
+                    properties={"identity_key": identity_exact},
+                )
+            jobs = {job.args[1]: job for job in trap.enqueued_jobs}
+            self.assertEqual({job.channel for job in jobs.values()}, {"root.backorder"})
+            self.assertEqual(jobs[p3].depends_on, {jobs[p1 | p2]})
+            self.assertFalse(jobs[p4 | p5].depends_on)
+            self.assertFalse(self._rfq_rows()[1])
+            trap.perform_enqueued_jobs()
+        lines, rfqs = self._rfq_rows()
+        self.assertEqual(lines, expected_lines)
+        self.assertEqual(len(rfqs), 3, "one RFQ per vendor, none twice")
+
+    def test_rfq_cron_twice_queues_once(self):
+        self.company.backorder_auto_rfq = True
+        self._create_so([(product, 2) for product in self.products])
+        QueueJob = self.env["queue.job"]
+        before = QueueJob.search([])
+        cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_rfq")
+        cron.method_direct_trigger()
+        cron.method_direct_trigger()
+        records = QueueJob.search([("id", "not in", before.ids)])
+        self.assertEqual(len(records), 3)
+        self.assertEqual(
+            sorted(records.mapped("state")), ["pending", "pending", "wait_dependencies"]
+        )

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The tests of backorder_po_link_queue (the batch run and the automatic RFQs as
+# OCA queue_job jobs): install queue_job and the addon (which brings
+# backorder_po_link) into a fresh database, then run its tests with
+# pytest-odoo. Fails on any failure, error, skipped test or ERROR log line.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+DB="${QUEUE_TEST_DB:-bopl_queue_test}"
+bash "$here/tools/bootstrap.sh"
+
+fresh_db "$DB" no "sale_stock,purchase_stock"
+odoo_install "$DB" queue_job,backorder_po_link_queue "$BUILD/test-queue-install.log" \
+  --without-demo=all
+"$VENV/bin/python" - "$DB" <<'PY' || die "backorder_po_link_queue did not install with its dependencies"
+import sys, psycopg2
+with psycopg2.connect(dbname=sys.argv[1]) as cn, cn.cursor() as cr:
+    cr.execute("SELECT name FROM ir_module_module WHERE state = 'installed' AND name IN "
+               "('queue_job', 'backorder_po_link', 'backorder_po_link_queue')")
+    sys.exit(0 if len(cr.fetchall()) == 3 else 1)
+PY
+
+log="$BUILD/test-queue-pytest.log"
+say "running the backorder_po_link_queue tests on $DB"
+set +e
+(cd "$here" && "$VENV/bin/python" -m pytest -c "$here/pytest.ini" \
+   --odoo-config="$BUILD/$DB.conf" --odoo-database="$DB" \
+   --odoo-log-level=warn \
+   ${PYTEST_ARGS:-} backorder_po_link_queue/tests) 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+# A skipped test fails the run (conftest.py). Every ERROR counts, except the one pytest-odoo causes by importing Odoo's
+# test framework before test mode is on.
+if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log" \
+    | grep -v 'Importing test framework' >&2; then
+  say "the test log has the ERROR lines above"
+  rc=1
+fi
+[ "$rc" = 0 ] || exit "$rc"
+# Closing line read by CI: pytest's own summary is above; repeat it last.
+grep -E '^=+ .*(passed|failed).* =+$' "$log" | tail -n 1
