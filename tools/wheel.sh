@@ -34,6 +34,12 @@ db="${WHEEL_DB:-backorder_wheel}"
 fresh_db "$db" no "sale_stock,purchase_stock"
 ADDONS_PATH="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$site/odoo/addons" \
   odoo_install "$db" backorder_po_link "$BUILD/wheel-install.log" --without-demo=all
-grep -q "$site/odoo/addons" "$BUILD/$db.conf" || die "the wheel's folder was not on the addons path"
+where="$(echo 'print("MODULE_PATH", odoo.modules.module.get_module_path("backorder_po_link"))' \
+  | "${ODOO_BIN[@]}" shell -c "$BUILD/$db.conf" -d "$db" --log-level=warn 2>/dev/null \
+  | grep MODULE_PATH)"
+case "$where" in
+  *"$site/odoo/addons/backorder_po_link") say "Odoo loaded the addon from the wheel: ${where#MODULE_PATH }" ;;
+  *) die "Odoo did not load the addon from the wheel ($where)" ;;
+esac
 drop_db "$db"
 say "the wheel installs with pip and the addon installs from it into Odoo"
