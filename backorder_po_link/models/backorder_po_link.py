@@ -149,7 +149,7 @@ class BackorderPoLink(models.Model):
                       JOIN product_product pp ON pp.id = pol.product_id
                       JOIN product_template pt ON pt.id = pp.product_tmpl_id
                       JOIN uom_uom uom ON uom.id = pt.uom_id
-                     WHERE pol.id IN (SELECT purchase_line_id FROM touched)
+                     WHERE pol.id = ANY(ARRAY(SELECT purchase_line_id FROM touched))
                        AND l.state IN ('linked', 'received')
                   GROUP BY pol.id, pol.product_uom_qty, uom.rounding
                     HAVING SUM(l.quantity) > pol.product_uom_qty + uom.rounding / 2
@@ -163,7 +163,7 @@ class BackorderPoLink(models.Model):
                       JOIN product_product pp ON pp.id = sol.product_id
                       JOIN product_template pt ON pt.id = pp.product_tmpl_id
                       JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-                     WHERE sol.id IN (SELECT sale_line_id FROM touched)
+                     WHERE sol.id = ANY(ARRAY(SELECT sale_line_id FROM touched))
                        AND l.state IN ('linked', 'received')
                   GROUP BY sol.id, sol.product_uom_qty, sol.qty_delivered,
                            line_uom.factor, prod_uom.factor, prod_uom.rounding
