@@ -103,3 +103,14 @@ PY
     cp -a "$BUILD/data/filestore/$tmpl" "$BUILD/data/filestore/$db"
   fi
 }
+
+# test_log_clean LOG: false (and the lines shown) when a pytest-odoo log holds
+# an ERROR or CRITICAL line, except the one pytest-odoo causes by importing
+# Odoo's test framework before test mode is on.
+test_log_clean() {
+  if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$1" \
+      | grep -v 'Importing test framework' >&2; then
+    say "the test log has the ERROR lines above"
+    return 1
+  fi
+}

@@ -20,13 +20,7 @@ set +e
    ${PYTEST_ARGS:-} backorder_po_link/tests) 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
-# Every ERROR counts, except the one pytest-odoo causes by importing Odoo's
-# test framework before test mode is on.
-if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL) ' "$log" \
-    | grep -v 'Importing test framework' >&2; then
-  say "the test log has the ERROR lines above"
-  rc=1
-fi
+test_log_clean "$log" || rc=1
 # Coverage of the addon's Python code, printed; below 90 % (.coveragerc) fails.
 if ! (cd "$here" && "$VENV/bin/coverage" report --rcfile="$here/.coveragerc"); then
   say "coverage of backorder_po_link is under the floor set in .coveragerc"
