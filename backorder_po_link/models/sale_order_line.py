@@ -89,6 +89,7 @@ class SaleOrderLine(models.Model):
     def _compute_backorder_status(self):
         """The first of: backordered (something no one covers), on order
         (awaiting receipt, with the expected date), ready (received)."""
+        labels = dict(self._fields["backorder_status"]._description_selection(self.env))
         for line in self:
             states = set(line.backorder_link_ids.mapped("state"))
             if line.state != "sale":
@@ -102,9 +103,7 @@ class SaleOrderLine(models.Model):
             else:
                 status = False
             line.backorder_status = status
-            label = dict(
-                line._fields["backorder_status"]._description_selection(line.env)
-            ).get(status, "")
+            label = labels.get(status, "")
             if status == "linked" and line.backorder_expected_date:
                 label = line.env._(
                     "On order: %(date)s",
