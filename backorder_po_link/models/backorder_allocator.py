@@ -44,6 +44,12 @@ ANALYZE_AFTER = 1000
 
 OPEN_MOVE_STATES = ("waiting", "confirmed", "partially_available", "assigned")
 
+# What a purchase order line still has to receive, in the product's unit.
+PO_OPEN_QTY = SQL(
+    "pol.product_uom_qty - CASE WHEN pol.product_qty > 0"
+    " THEN pol.qty_received * pol.product_uom_qty / pol.product_qty ELSE 0 END"
+)
+
 
 def _round_down(value, rounding):
     """float_round(value, rounding, 'DOWN') for the hot loop: quantities are
@@ -351,9 +357,10 @@ class BackorderAllocator(models.AbstractModel):
         )
 
     @api.model
-    def _missing_qty_query(self, sale_line_ids_query, product_ids=None):
+    def _missing_qty_query(self, sale_line_ids_query=None, product_ids=None):
         """``(sale_line_id, qty)``: what the open outgoing moves of these sales
-        lines still lack in reservation, in the product's unit.
+        lines (all sales lines when no query is given) still lack in
+        reservation, in the product's unit.
 
         Only the moves that take goods out of stock count (``make_to_stock``
         moves leaving an internal location): the first step of a multi-step
@@ -366,14 +373,16 @@ class BackorderAllocator(models.AbstractModel):
                         ELSE 0 END) AS qty
               FROM stock_move m
               JOIN stock_location src ON src.id = m.location_id
-             WHERE m.sale_line_id IN (%(ids)s)
+             WHERE %(line_filter)s
                AND m.state IN %(move_states)s
                %(product_filter)s
                AND m.procure_method = 'make_to_stock'
                AND src.usage = 'internal'
           GROUP BY m.sale_line_id
             """,
-            ids=sale_line_ids_query,
+            line_filter=SQL("m.sale_line_id IN (%s)", sale_line_ids_query)
+            if sale_line_ids_query is not None
+            else SQL("m.sale_line_id IS NOT NULL"),
             move_states=OPEN_MOVE_STATES,
             # Lets the planner start from the products' moves (indexed)
             # rather than from every open move.
@@ -459,10 +468,7 @@ class BackorderAllocator(models.AbstractModel):
             WITH supply AS (
                 SELECT pol.id, pol.product_id, pol.company_id,
                        spt.warehouse_id, po.id AS order_id, pol.date_planned,
-                       po.date_order, pol.sequence,
-                       pol.product_uom_qty - CASE WHEN pol.product_qty > 0
-                           THEN pol.qty_received * pol.product_uom_qty / pol.product_qty
-                           ELSE 0 END AS open_qty
+                       po.date_order, pol.sequence, %(open_qty)s AS open_qty
                   FROM purchase_order_line pol
                   JOIN purchase_order po ON po.id = pol.order_id
                   JOIN product_product pp ON pp.id = pol.product_id
@@ -495,6 +501,7 @@ class BackorderAllocator(models.AbstractModel):
             product_ids=scope["product_ids"],
             company_ids=scope["company_ids"],
             line_filter=line_filter,
+            open_qty=PO_OPEN_QTY,
         )
 
     @api.model

@@ -6,7 +6,7 @@ from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .backorder_allocator import OPEN_MOVE_STATES
+from .backorder_allocator import PO_OPEN_QTY
 
 
 class BackorderPurchaseReport(models.Model):
@@ -41,19 +41,7 @@ class BackorderPurchaseReport(models.Model):
     def _query(self):
         return SQL(
             """
-            WITH missing AS (
-                SELECT m.sale_line_id,
-                       SUM(m.product_qty - CASE WHEN m.product_uom_qty > 0
-                            THEN m.quantity * m.product_qty / m.product_uom_qty
-                            ELSE 0 END) AS qty
-                  FROM stock_move m
-                  JOIN stock_location src ON src.id = m.location_id
-                 WHERE m.sale_line_id IS NOT NULL
-                   AND m.state IN %(move_states)s
-                   AND m.procure_method = 'make_to_stock'
-                   AND src.usage = 'internal'
-              GROUP BY m.sale_line_id
-            ),
+            WITH missing AS (%(missing)s),
             pending_sale AS (
                 SELECT sale_line_id, SUM(quantity) AS qty
                   FROM backorder_po_link WHERE state = 'linked'
@@ -77,12 +65,8 @@ class BackorderPurchaseReport(models.Model):
             ),
             supply AS (
                 SELECT pol.product_id, spt.warehouse_id, pol.company_id,
-                       SUM(GREATEST(pol.product_uom_qty
-                           - CASE WHEN pol.product_qty > 0
-                               THEN pol.qty_received * pol.product_uom_qty
-                                    / pol.product_qty
-                               ELSE 0 END
-                           - COALESCE(pending_po.qty, 0), 0)) AS qty
+                       SUM(GREATEST(%(open_qty)s - COALESCE(pending_po.qty, 0), 0))
+                           AS qty
                   FROM purchase_order_line pol
                   JOIN purchase_order po ON po.id = pol.order_id
                   JOIN stock_picking_type spt ON spt.id = po.picking_type_id
@@ -120,7 +104,8 @@ class BackorderPurchaseReport(models.Model):
                            AND st.company_id = d.company_id
              WHERE d.qty > 0
             """,
-            move_states=OPEN_MOVE_STATES,
+            missing=self.env["backorder.allocator"]._missing_qty_query(),
+            open_qty=PO_OPEN_QTY,
         )
 
     @api.model
