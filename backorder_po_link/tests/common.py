@@ -7,6 +7,23 @@ from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
 
 
+def remove_committed_orders(sale_orders, purchase_orders, products):
+    """Take away what a test that really commits made: the orders, their
+    links and transfers; the products are archived (stock moves keep them)."""
+    sale_orders._action_cancel()
+    purchase_orders.button_cancel()
+    (
+        sale_orders.order_line.backorder_link_ids
+        | purchase_orders.order_line.backorder_link_ids
+    ).unlink()
+    pickings = (sale_orders.picking_ids | purchase_orders.picking_ids).sudo()
+    pickings.move_ids.unlink()
+    pickings.unlink()
+    sale_orders.unlink()
+    purchase_orders.unlink()
+    products.active = False
+
+
 class BackorderCommon(TransactionCase):
     """Products, partners and helpers to confirm orders as users do."""
 

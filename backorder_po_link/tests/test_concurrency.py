@@ -11,6 +11,8 @@ from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import mute_logger
 
+from .common import remove_committed_orders
+
 
 @tagged("post_install", "-at_install")
 class TestConcurrentConfirmations(BaseCase):
@@ -67,18 +69,11 @@ class TestConcurrentConfirmations(BaseCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env.ref("base.main_company").backorder_link_on_po_confirm = self.saved_flags
-            so = env["sale.order"].browse(self.so_id)
-            pos = env["purchase.order"].browse(self.po_ids)
-            so._action_cancel()
-            pos.button_cancel()
-            (
-                so.order_line.backorder_link_ids | pos.order_line.backorder_link_ids
-            ).unlink()
-            (so.picking_ids | pos.picking_ids).move_ids.sudo().unlink()
-            (so.picking_ids | pos.picking_ids).sudo().unlink()
-            so.unlink()
-            pos.unlink()
-            env["product.product"].browse(self.product_id).active = False
+            remove_committed_orders(
+                env["sale.order"].browse(self.so_id),
+                env["purchase.order"].browse(self.po_ids),
+                env["product.product"].browse(self.product_id),
+            )
         super().tearDown()
 
     def _confirm_with_retries(self, po_id, started, result):

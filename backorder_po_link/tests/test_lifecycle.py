@@ -25,31 +25,24 @@ class TestLifecycle(BackorderCommon):
         for line in links.purchase_line_id:
             self.assertLessEqual(line.backorder_linked_qty, line.product_uom_qty + 1e-6)
 
-    def _receive(self, po, quantity=None):
-        receipt = po.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+    def _validate_open_picking(self, order, quantity=None):
+        """Validate the order's open transfer (receipt or delivery), in full
+        or for ``quantity``, keeping the rest as a backorder."""
+        picking = order.picking_ids.filtered(
+            lambda p: p.state not in ("done", "cancel")
+        )
         if quantity is not None:
-            receipt.move_ids.quantity = quantity
-        receipt.move_ids.picked = True
-        res = receipt.button_validate()
+            picking.move_ids.quantity = quantity
+        picking.move_ids.picked = True
+        res = picking.button_validate()
         if (
             isinstance(res, dict)
             and res.get("res_model") == "stock.backorder.confirmation"
         ):
             Form.from_action(self.env, res).save().process()
-        return receipt
+        return picking
 
-    def _deliver(self, so, quantity=None):
-        delivery = so.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
-        if quantity is not None:
-            delivery.move_ids.quantity = quantity
-        delivery.move_ids.picked = True
-        res = delivery.button_validate()
-        if (
-            isinstance(res, dict)
-            and res.get("res_model") == "stock.backorder.confirmation"
-        ):
-            Form.from_action(self.env, res).save().process()
-        return delivery
+    _receive = _deliver = _validate_open_picking
 
     # ------------------------------------------------------------------
     # Receipt and fulfilment

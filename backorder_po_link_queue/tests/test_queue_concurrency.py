@@ -9,6 +9,7 @@ from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import mute_logger
 
+from odoo.addons.backorder_po_link.tests.common import remove_committed_orders
 from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.job import DONE, ENQUEUED
 
@@ -88,18 +89,11 @@ class TestConcurrentChunkJobs(BaseCase):
                 company.backorder_link_on_po_confirm,
                 company.backorder_link_on_so_confirm,
             ) = self.saved_flags
-            so = env["sale.order"].browse(self.so_id)
-            po = env["purchase.order"].browse(self.po_id)
-            so._action_cancel()
-            po.button_cancel()
-            (
-                so.order_line.backorder_link_ids | po.order_line.backorder_link_ids
-            ).unlink()
-            (so.picking_ids | po.picking_ids).move_ids.sudo().unlink()
-            (so.picking_ids | po.picking_ids).sudo().unlink()
-            so.unlink()
-            po.unlink()
-            env["product.product"].browse(self.product_ids).active = False
+            remove_committed_orders(
+                env["sale.order"].browse(self.so_id),
+                env["purchase.order"].browse(self.po_id),
+                env["product.product"].browse(self.product_ids),
+            )
             env["queue.job"].search([("uuid", "in", self.job_uuids)]).unlink()
         super().tearDown()
 
