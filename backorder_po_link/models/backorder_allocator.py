@@ -150,20 +150,67 @@ class BackorderAllocator(models.AbstractModel):
         products=None,
         companies=None,
         full_coverage_only=False,
+        all_demand=False,
     ):
         """Return ``(pairs, demands)`` without writing anything: ``pairs`` is a
-        list of ``(sale_line_id, purchase_line_id, quantity)``."""
+        list of ``(sale_line_id, purchase_line_id, quantity)``. ``demands``
+        holds every backorder of the scope with ``all_demand`` (or when sales
+        lines are given), else at least those the free supply can reach."""
         self.env.flush_all()
         scope = self._get_scope(sale_lines, purchase_lines, products, companies)
         if not scope["product_ids"] or not scope["company_ids"]:
             return [], []
         self._lock_products(scope["product_ids"])
-        demands = self._fetch_demand(scope)
-        if not demands:
-            return [], demands
-        supplies = self._fetch_supply(scope)
+        if (
+            scope["sale_line_ids"] is not None
+            or scope["purchase_line_ids"] is None
+            or full_coverage_only
+            or all_demand
+        ):
+            # Given sales lines, a whole batch or every line wanted: read the
+            # demand first.
+            demands = self._fetch_demand(scope)
+            if not demands:
+                return [], demands
+            supplies = self._fetch_supply(scope)
+        else:
+            # Given purchase lines look for demand: read no more backorders
+            # than their supply can serve.
+            supplies = self._fetch_supply(scope)
+            if not supplies:
+                return [], []
+            budgets = self._demand_budgets(scope, supplies)
+            if budgets:
+                demands = self._fetch_reachable_demand(budgets)
+            else:
+                demands = self._fetch_demand(scope)
         pairs = self._match(demands, supplies, full_coverage_only)
         return pairs, demands
+
+    @api.model
+    def _demand_budgets(self, scope, supplies):
+        """``[(product_id, company_id, free)]``: the free supply per product
+        and company, which bounds how many backorders the demand query needs
+        to read (see :meth:`_demand_query`); ``None`` when a rule can make a
+        backorder pass over supply (deposit, days out, warehouses), so that
+        every backorder must be read."""
+        companies = self.env["res.company"].browse(scope["company_ids"])
+        if any(
+            company.backorder_min_deposit_percent > 0
+            or company.backorder_max_days_out > 0
+            or company.backorder_same_warehouse_only
+            for company in companies
+        ):
+            return None
+        restricted = self.env.execute_query(
+            SQL("SELECT EXISTS (SELECT FROM backorder_warehouse_source_rel)")
+        )[0][0]
+        if restricted:
+            return None
+        free = collections.defaultdict(float)
+        for supply in supplies:
+            free[(supply.product_id, supply.company_id)] += supply.free
+        return [(pid, cid, qty) for (pid, cid), qty in sorted(free.items())]
 
     # ------------------------------------------------------------------
     # Scope and locks
@@ -255,37 +302,22 @@ class BackorderAllocator(models.AbstractModel):
         """Backordered sales lines of the scope, oldest first, with the
         figures the rules need. One row per sales line with a positive
         backordered quantity not yet linked."""
-        line_filter = SQL()
-        if scope["sale_line_ids"] is not None:
-            line_filter = SQL("AND sol.id = ANY(%s)", scope["sale_line_ids"])
+        lines = SQL(
+            """%(lines)s
+               AND sol.product_id = ANY(%(product_ids)s)
+               AND sol.company_id = ANY(%(company_ids)s)
+               %(line_filter)s
+            """,
+            lines=self._sale_lines_query(),
+            product_ids=scope["product_ids"],
+            company_ids=scope["company_ids"],
+            line_filter=SQL("AND sol.id = ANY(%s)", scope["sale_line_ids"])
+            if scope["sale_line_ids"] is not None
+            else SQL(),
+        )
         return SQL(
             """
-            WITH lines AS (
-                SELECT sol.id, sol.product_id, sol.company_id, so.warehouse_id,
-                       so.id AS order_id, so.date_order, sol.sequence,
-                       so.amount_total,
-                       COALESCE(so.commitment_date,
-                                so.date_order + sol.customer_lead * INTERVAL '1 day')
-                           AS scheduled_date,
-                       COALESCE(c.backorder_min_deposit_percent, 0) AS min_deposit,
-                       COALESCE(c.backorder_max_days_out, 0) AS max_days,
-                       COALESCE(c.backorder_same_warehouse_only, FALSE) AS same_wh,
-                       prod_uom.rounding,
-                       %(ordered_left)s AS ordered_left
-                  FROM sale_order_line sol
-                  JOIN sale_order so ON so.id = sol.order_id
-                  JOIN res_company c ON c.id = sol.company_id
-                  JOIN product_product pp ON pp.id = sol.product_id
-                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                  JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-                  JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                 WHERE so.state = 'sale'
-                   AND pt.is_storable
-                   AND sol.display_type IS NULL
-                   AND sol.product_id = ANY(%(product_ids)s)
-                   AND sol.company_id = ANY(%(company_ids)s)
-                   %(line_filter)s
-            ),
+            WITH lines AS (%(lines)s),
             missing AS (%(missing)s),
             pending AS (
                 SELECT l.sale_line_id,
@@ -325,9 +357,9 @@ class BackorderAllocator(models.AbstractModel):
             SELECT lines.id, lines.product_id, lines.company_id, lines.warehouse_id,
                    lines.order_id,
                    LEAST(missing.qty - COALESCE(pending.qty, 0),
-                         lines.ordered_left - COALESCE(pending.active_qty, 0))
-                       AS need,
-                   lines.rounding,
+                         lines.ordered_left - COALESCE(pending.active_qty, 0)
+                   )::float8 AS need,
+                   lines.rounding::float8,
                    (lines.min_deposit <= 0
                     OR COALESCE(paid.amount, 0) * 100
                        >= lines.min_deposit * lines.amount_total) AS deposit_ok,
@@ -346,15 +378,142 @@ class BackorderAllocator(models.AbstractModel):
                AND lines.ordered_left - COALESCE(pending.active_qty, 0) > 0
           ORDER BY lines.date_order, lines.order_id, lines.sequence, lines.id
             """,
-            product_ids=scope["product_ids"],
-            company_ids=scope["company_ids"],
-            line_filter=line_filter,
-            ordered_left=ORDERED_LEFT,
+            lines=lines,
             missing=self._missing_qty_query(
                 SQL("SELECT id FROM lines"), product_ids=scope["product_ids"]
             ),
             today=fields.Date.context_today(self),
         )
+
+    @api.model
+    def _sale_lines_query(self):
+        """Confirmed sales lines of storable products with what the rules
+        need; callers add their own ``AND`` conditions."""
+        return SQL(
+            """
+            SELECT sol.id, sol.product_id, sol.company_id, so.warehouse_id,
+                   so.id AS order_id, so.date_order, sol.sequence,
+                   so.amount_total,
+                   COALESCE(so.commitment_date,
+                            so.date_order + sol.customer_lead * INTERVAL '1 day')
+                       AS scheduled_date,
+                   COALESCE(c.backorder_min_deposit_percent, 0) AS min_deposit,
+                   COALESCE(c.backorder_max_days_out, 0) AS max_days,
+                   COALESCE(c.backorder_same_warehouse_only, FALSE) AS same_wh,
+                   prod_uom.rounding,
+                   %(ordered_left)s AS ordered_left
+              FROM sale_order_line sol
+              JOIN sale_order so ON so.id = sol.order_id
+              JOIN res_company c ON c.id = sol.company_id
+              JOIN product_product pp ON pp.id = sol.product_id
+              JOIN product_template pt ON pt.id = pp.product_tmpl_id
+              JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+              JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+             WHERE so.state = 'sale'
+               AND pt.is_storable
+               AND sol.display_type IS NULL
+            """,
+            ordered_left=ORDERED_LEFT,
+        )
+
+    @api.model
+    def _fetch_reachable_demand(self, budgets):
+        """The backorders that the free supply of ``budgets`` can reach, as
+        :class:`Demand` (no rule applies, see :meth:`_demand_budgets`).
+
+        Per product and company, the backordered lines are walked oldest first
+        (a recursive query) and each one's missing quantity, rounded down to
+        the product's rounding, is added up; the walk stops once that sum
+        reaches the free supply, since each line takes what it lacks when its
+        turn comes and the supply is then gone for the lines after it. Only
+        the walked lines have their moves and links read: a product with
+        thousands of backorders costs what its supply can serve.
+        """
+        product_ids, company_ids, free = (
+            list(col) for col in zip(*budgets, strict=True)
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH RECURSIVE budget AS (
+                    SELECT b.product_id, b.company_id, b.free,
+                           buom.rounding::float8 AS rounding, o.ids
+                      FROM unnest(%(product_ids)s::int[], %(company_ids)s::int[],
+                                  %(free)s::float8[])
+                           AS b(product_id, company_id, free)
+                      JOIN product_product bpp ON bpp.id = b.product_id
+                      JOIN product_template bpt ON bpt.id = bpp.product_tmpl_id
+                      JOIN uom_uom buom ON buom.id = bpt.uom_id
+                      JOIN (SELECT sol.product_id, sol.company_id,
+                                   array_agg(sol.id ORDER BY so.date_order, so.id,
+                                             sol.sequence, sol.id) AS ids
+                              FROM sale_order_line sol
+                              JOIN sale_order so ON so.id = sol.order_id
+                             WHERE sol.product_id = ANY(%(product_ids)s)
+                               AND sol.company_id = ANY(%(company_ids)s)
+                               AND so.state = 'sale'
+                               AND sol.display_type IS NULL
+                          GROUP BY sol.product_id, sol.company_id) o
+                        ON o.product_id = b.product_id
+                       AND o.company_id = b.company_id
+                ),
+                walk AS (
+                    SELECT product_id, company_id, ids, free, rounding,
+                           1 AS i, 0::float8 AS taken,
+                           NULL::int AS line_id, NULL::int AS order_id,
+                           NULL::int AS warehouse_id, NULL::float8 AS need
+                      FROM budget
+                 UNION ALL
+                    SELECT w.product_id, w.company_id, w.ids, w.free, w.rounding,
+                           w.i + 1,
+                           w.taken + FLOOR(GREATEST(n.need, 0) / w.rounding
+                                           + 0.0000001) * w.rounding,
+                           n.id, n.order_id, n.warehouse_id, n.need
+                      FROM walk w
+                CROSS JOIN LATERAL (
+                        SELECT sol.id, so.id AS order_id, so.warehouse_id,
+                               LEAST(COALESCE(m.qty, 0) - COALESCE(p.qty, 0),
+                                     %(ordered_left)s - COALESCE(p.active_qty, 0)
+                               )::float8 AS need
+                          FROM sale_order_line sol
+                          JOIN sale_order so ON so.id = sol.order_id
+                          JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                          JOIN uom_uom prod_uom ON prod_uom.id = (
+                                SELECT pt.uom_id FROM product_template pt
+                                  JOIN product_product pp
+                                    ON pp.product_tmpl_id = pt.id
+                                 WHERE pp.id = sol.product_id)
+                     LEFT JOIN LATERAL (%(missing)s) m ON TRUE
+                    CROSS JOIN LATERAL (
+                            SELECT SUM(l.quantity) FILTER (WHERE l.state = 'linked')
+                                       AS qty,
+                                   SUM(l.quantity) AS active_qty
+                              FROM backorder_po_link l
+                             WHERE l.sale_line_id = sol.id
+                               AND l.state IN ('linked', 'received')) p
+                         WHERE sol.id = w.ids[w.i]
+                    ) n
+                     WHERE w.i <= cardinality(w.ids) AND w.taken < w.free
+                )
+                SELECT line_id, product_id, company_id, warehouse_id, order_id,
+                       need, rounding
+                  FROM walk
+                 WHERE line_id IS NOT NULL
+              ORDER BY product_id, company_id, i
+                """,
+                product_ids=product_ids,
+                company_ids=company_ids,
+                free=free,
+                ordered_left=ORDERED_LEFT,
+                missing=self._missing_qty_query(SQL("sol.id")),
+            )
+        )
+        demands = []
+        for lid, pid, cid, wid, oid, need, rounding in rows:
+            need = _round_down(need, rounding)
+            if need > rounding / 2:
+                demands.append(Demand(lid, pid, cid, wid, oid, need, rounding))
+        return demands
 
     @api.model
     def _missing_qty_query(self, sale_line_ids_query=None, product_ids=None):
@@ -807,7 +966,9 @@ class BackorderAllocator(models.AbstractModel):
         products = self.env["product.product"].browse(
             self._all_demanded_product_ids(companies.ids)
         )
-        pairs, demands = self._plan(products=products, companies=companies)
+        pairs, demands = self._plan(
+            products=products, companies=companies, all_demand=True
+        )
         reasons = {}
         unmet = [
             d

@@ -100,6 +100,33 @@ class TestLinking(BackorderCommon):
         po = self._create_po([(self.product, 10)])
         self.assertLinks(po.backorder_link_ids, [(so, po, 2)])
 
+    def test_po_confirm_reads_only_the_backorders_its_supply_reaches(self):
+        """The supply walks the backorders oldest first and stops once they
+        take it all: lines already linked or served by stock take nothing
+        and do not stop the walk early."""
+        orders = [
+            self._create_so([(self.product, 3)], days_ago=20 - i) for i in range(6)
+        ]
+        self._create_po([(self.product, 4)])  # oldest 3 + 1 of the second
+        self._put_in_stock(self.product, 2)
+        orders[2].picking_ids.action_assign()  # the third is served by stock...
+        self.assertEqual(orders[2].order_line.backorder_qty, 1)  # ...but one
+        self.company.backorder_link_on_po_confirm = False
+        po = self._create_po([(self.product, 5)])
+        pairs, demands = (
+            self.env["backorder.allocator"].sudo()._plan(purchase_lines=po.order_line)
+        )
+        lines = [order.order_line.id for order in orders]
+        self.assertEqual(
+            [(d.id, d.need) for d in demands],
+            [(lines[1], 2), (lines[2], 1), (lines[3], 3)],
+            "the fourth line takes the last unit: the fifth and sixth are not read",
+        )
+        pol = po.order_line.id
+        self.assertEqual(
+            pairs, [(lines[1], pol, 2), (lines[2], pol, 1), (lines[3], pol, 2)]
+        )
+
     def test_po_confirm_posts_one_message_per_order_and_run(self):
         so = self._create_so([(self.product, 2), (self.product_2, 3)])
         before_so = len(so.message_ids)
