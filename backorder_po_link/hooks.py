@@ -20,5 +20,6 @@ def uninstall_hook(env):
         DROP FUNCTION IF EXISTS backorder_po_link_check_totals() CASCADE;
         DROP FUNCTION IF EXISTS backorder_po_link_touch() CASCADE;
         DROP TABLE IF EXISTS backorder_po_link_touched;
+        DROP TABLE IF EXISTS backorder_po_link_check;
         """
     )

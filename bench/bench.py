@@ -556,7 +556,7 @@ def vacuum(db):
         cn.autocommit = True
         with cn.cursor() as cr:
             cr.execute(
-                "VACUUM ANALYZE backorder_po_link, backorder_po_link_touched, "
+                "VACUUM ANALYZE backorder_po_link, backorder_po_link_touched, backorder_po_link_check, "
                 "sale_order_line, purchase_order_line, stock_move, mail_message"
             )
     finally:

@@ -102,10 +102,11 @@ class BackorderPoLink(models.Model):
         purchase line what it orders, whatever code path wrote them.
 
         Every statement that writes links records the lines it touched (a
-        statement trigger, set-based); at commit, the first firing of the
-        deferred constraint trigger checks all of them in one query and the
-        other firings of the transaction return at once: a batch writing
-        100,000 links costs one check, not 100,000."""
+        statement trigger, set-based) and, the first time in a transaction,
+        a row in ``backorder_po_link_check``; the deferred constraint trigger
+        of that row checks all touched lines in one query at commit: a batch
+        writing 100,000 links costs one check and one trigger call, not
+        100,000."""
         self.env.cr.execute(
             """
             CREATE UNLOGGED TABLE IF NOT EXISTS backorder_po_link_touched (
@@ -115,6 +116,9 @@ class BackorderPoLink(models.Model):
             );
             CREATE INDEX IF NOT EXISTS backorder_po_link_touched_xact_idx
                 ON backorder_po_link_touched (xact);
+            CREATE UNLOGGED TABLE IF NOT EXISTS backorder_po_link_check (
+                xact bigint PRIMARY KEY
+            );
 
             CREATE OR REPLACE FUNCTION backorder_po_link_touch()
             RETURNS trigger LANGUAGE plpgsql AS $$
@@ -122,7 +126,8 @@ class BackorderPoLink(models.Model):
                 INSERT INTO backorder_po_link_touched
                 SELECT DISTINCT txid_current(), sale_line_id, purchase_line_id
                   FROM new_rows;
-                PERFORM set_config('backorder_po_link.checked', '', true);
+                INSERT INTO backorder_po_link_check VALUES (txid_current())
+                    ON CONFLICT DO NOTHING;
                 RETURN NULL;
             END;
             $$;
@@ -132,10 +137,6 @@ class BackorderPoLink(models.Model):
             DECLARE
                 r record;
             BEGIN
-                IF current_setting('backorder_po_link.checked', true)
-                        = txid_current()::text THEN
-                    RETURN NULL;
-                END IF;
                 FOR r IN
                     WITH touched AS (
                         SELECT DISTINCT sale_line_id, purchase_line_id
@@ -178,9 +179,7 @@ class BackorderPoLink(models.Model):
                         USING ERRCODE = 'check_violation';
                 END LOOP;
                 DELETE FROM backorder_po_link_touched WHERE xact = txid_current();
-                PERFORM set_config(
-                    'backorder_po_link.checked', txid_current()::text, true
-                );
+                DELETE FROM backorder_po_link_check WHERE xact = txid_current();
                 RETURN NULL;
             END;
             $$;
@@ -203,10 +202,10 @@ class BackorderPoLink(models.Model):
                 REFERENCING NEW TABLE AS new_rows
                 FOR EACH STATEMENT EXECUTE FUNCTION backorder_po_link_touch();
             DROP TRIGGER IF EXISTS backorder_po_link_check_totals ON backorder_po_link;
+            DROP TRIGGER IF EXISTS backorder_po_link_check_totals
+                ON backorder_po_link_check;
             CREATE CONSTRAINT TRIGGER backorder_po_link_check_totals
-                AFTER INSERT
-                   OR UPDATE OF quantity, state, sale_line_id, purchase_line_id
-                ON backorder_po_link
+                AFTER INSERT ON backorder_po_link_check
                 DEFERRABLE INITIALLY DEFERRED
                 FOR EACH ROW EXECUTE FUNCTION backorder_po_link_check_totals();
             """
