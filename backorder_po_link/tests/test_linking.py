@@ -145,6 +145,28 @@ class TestLinking(BackorderCommon):
         self.assertEqual(len(po_messages), 1)
         self.assertIn(so.name, po_messages.body)
 
+    def test_link_notes_list_each_link_with_names_escaped(self):
+        product = self._create_product(
+            'Chair <b>"Bistro" & Co</b>', default_code="CH'1"
+        )
+        so = self._create_so([(product, 2.5)])
+        po = self._create_po([(product, 4)])
+        date = po.order_line.date_planned.strftime("%Y-%m-%d")
+        so_note = so.message_ids.filtered(
+            lambda m: "Backorder links created" in (m.body or "")
+        )
+        self.assertIn(
+            f"<li>2.5 Units [CH&#39;1] Chair &lt;b&gt;&#34;Bistro&#34; &amp; Co"
+            f"&lt;/b&gt; → {po.name} (expected {date})</li>",
+            so_note.body,
+        )
+        po_note = po.message_ids.filtered(
+            lambda m: "Backorder links created" in (m.body or "")
+        )
+        self.assertIn(f"→ {so.name} (expected {date})</li>", po_note.body)
+        self.assertEqual(so_note.message_type, "notification")
+        self.assertEqual(so_note.subtype_id, self.env.ref("mail.mt_note"))
+
     # ------------------------------------------------------------------
     # Sales confirmation
     # ------------------------------------------------------------------
