@@ -468,7 +468,8 @@ class BackorderAllocator(models.AbstractModel):
                 """
                 WITH RECURSIVE budget AS (
                     SELECT b.product_id, b.company_id, b.free,
-                           buom.rounding::float8 AS rounding, o.ids
+                           buom.rounding::float8 AS rounding,
+                           buom.factor AS prod_factor, o.ids
                       FROM unnest(%(product_ids)s::int[], %(company_ids)s::int[],
                                   %(free)s::float8[])
                            AS b(product_id, company_id, free)
@@ -479,41 +480,40 @@ class BackorderAllocator(models.AbstractModel):
                                    array_agg(sol.id ORDER BY so.date_order, so.id,
                                              sol.sequence, sol.id) AS ids
                               FROM sale_order_line sol
-                              JOIN sale_order so ON so.id = sol.order_id
+                              -- Looked up per line: cheaper than hashing every
+                              -- confirmed order for a few thousand lines.
+                        CROSS JOIN LATERAL (
+                                SELECT so.id, so.date_order FROM sale_order so
+                                 WHERE so.id = sol.order_id AND so.state = 'sale'
+                                 LIMIT 1) so
                              WHERE sol.product_id = ANY(%(product_ids)s)
-                               AND sol.company_id = ANY(%(company_ids)s)
-                               AND so.state = 'sale'
+                               AND sol.company_id = ANY(%(line_company_ids)s)
                                AND sol.display_type IS NULL
                           GROUP BY sol.product_id, sol.company_id) o
                         ON o.product_id = b.product_id
                        AND o.company_id = b.company_id
                 ),
                 walk AS (
-                    SELECT product_id, company_id, ids, free, rounding,
+                    SELECT product_id, company_id, ids, free, rounding, prod_factor,
                            1 AS i, 0::float8 AS taken,
                            NULL::int AS line_id, NULL::int AS order_id,
-                           NULL::int AS warehouse_id, NULL::float8 AS need
+                           NULL::float8 AS need
                       FROM budget
                  UNION ALL
                     SELECT w.product_id, w.company_id, w.ids, w.free, w.rounding,
-                           w.i + 1,
+                           w.prod_factor, w.i + 1,
                            w.taken + FLOOR(GREATEST(n.need, 0) / w.rounding
                                            + 0.0000001) * w.rounding,
-                           n.id, n.order_id, n.warehouse_id, n.need
+                           n.id, n.order_id, n.need
                       FROM walk w
                 CROSS JOIN LATERAL (
-                        SELECT sol.id, so.id AS order_id, so.warehouse_id,
+                        SELECT sol.id, sol.order_id,
                                LEAST(COALESCE(m.qty, 0) - COALESCE(p.qty, 0),
                                      %(ordered_left)s - COALESCE(p.active_qty, 0)
                                )::float8 AS need
                           FROM sale_order_line sol
-                          JOIN sale_order so ON so.id = sol.order_id
                           JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                          JOIN uom_uom prod_uom ON prod_uom.id = (
-                                SELECT pt.uom_id FROM product_template pt
-                                  JOIN product_product pp
-                                    ON pp.product_tmpl_id = pt.id
-                                 WHERE pp.id = sol.product_id)
+                    CROSS JOIN LATERAL (SELECT w.prod_factor AS factor) prod_uom
                      LEFT JOIN LATERAL (%(missing)s) m ON TRUE
                     CROSS JOIN LATERAL (
                             SELECT SUM(l.quantity) FILTER (WHERE l.state = 'linked')
@@ -526,24 +526,25 @@ class BackorderAllocator(models.AbstractModel):
                     ) n
                      WHERE w.i <= cardinality(w.ids) AND w.taken < w.free
                 )
-                SELECT line_id, product_id, company_id, warehouse_id, order_id,
-                       need, rounding
+                SELECT line_id, product_id, company_id, order_id, need, rounding
                   FROM walk
                  WHERE line_id IS NOT NULL
               ORDER BY product_id, company_id, i
                 """,
                 product_ids=product_ids,
                 company_ids=company_ids,
+                line_company_ids=sorted(set(company_ids)),
                 free=free,
                 ordered_left=ORDERED_LEFT,
                 missing=self._missing_qty_query(SQL("sol.id")),
             )
         )
         demands = []
-        for lid, pid, cid, wid, oid, need, rounding in rows:
+        for lid, pid, cid, oid, need, rounding in rows:
             need = _round_down(need, rounding)
             if need > rounding / 2:
-                demands.append(Demand(lid, pid, cid, wid, oid, need, rounding))
+                # No warehouse rule applies: the sales warehouse is not needed.
+                demands.append(Demand(lid, pid, cid, None, oid, need, rounding))
         return demands
 
     @api.model
