@@ -21,5 +21,6 @@ def uninstall_hook(env):
         DROP FUNCTION IF EXISTS backorder_po_link_touch() CASCADE;
         DROP TABLE IF EXISTS backorder_po_link_touched;
         DROP TABLE IF EXISTS backorder_po_link_check;
+        DROP TABLE IF EXISTS backorder_po_link_product_clock;
         """
     )

@@ -293,13 +293,24 @@ class BackorderAllocator(models.AbstractModel):
     @api.model
     def _lock_products(self, product_ids):
         """Serialize allocations per product, always in ascending product order
-        so that two allocations over overlapping products cannot deadlock."""
+        so that two allocations over overlapping products cannot deadlock.
+
+        The lock alone does not refresh what the transaction sees: under
+        Odoo's REPEATABLE READ its snapshot may predate the commit of the
+        allocation it waited for. So each product's row of
+        ``backorder_po_link_product_clock`` is bumped too: when another
+        transaction bumped it after this one's snapshot, PostgreSQL raises a
+        serialization failure and Odoo retries the request with a fresh
+        snapshot. Allocations of one product thus act as if one at a time."""
         self.env.cr.execute(
             SQL(
                 """
                 SELECT pg_advisory_xact_lock(%(cls)s, p)
                   FROM unnest(%(product_ids)s::int[]) AS p
-              ORDER BY p
+              ORDER BY p;
+                INSERT INTO backorder_po_link_product_clock AS c (product_id, version)
+                SELECT p, 1 FROM unnest(%(product_ids)s::int[]) AS p ORDER BY p
+                    ON CONFLICT (product_id) DO UPDATE SET version = c.version + 1
                 """,
                 cls=ADVISORY_LOCK_CLASS,
                 product_ids=product_ids,

@@ -119,6 +119,12 @@ class BackorderPoLink(models.Model):
             CREATE UNLOGGED TABLE IF NOT EXISTS backorder_po_link_check (
                 xact bigint PRIMARY KEY
             );
+            -- Bumped by every allocation of a product (see the allocator's
+            -- _lock_products): two overlapping allocations conflict.
+            CREATE UNLOGGED TABLE IF NOT EXISTS backorder_po_link_product_clock (
+                product_id integer PRIMARY KEY,
+                version bigint NOT NULL
+            );
 
             CREATE OR REPLACE FUNCTION backorder_po_link_touch()
             RETURNS trigger LANGUAGE plpgsql AS $$

@@ -146,3 +146,23 @@ class TestConcurrentConfirmations(BaseCase):
             self.assertEqual(pos.mapped("state"), ["purchase", "purchase"])
             self.assertEqual(pos[1].order_line.backorder_free_qty, 5)
             self.assertEqual(env["backorder.allocator"]._audit(), [])
+
+    @mute_logger("odoo.sql_db")
+    def test_allocation_after_a_concurrent_one_retries_with_a_fresh_view(self):
+        """B's snapshot predates A's commit: once B gets the product's lock,
+        what it reads is stale even on rows A did not touch, so it must fail
+        and be retried rather than act on it."""
+        with self.registry.cursor() as cr_b:
+            env_b = api.Environment(cr_b, SUPERUSER_ID, {})
+            env_b["purchase.order"].browse(self.po_ids[1]).read(["state"])
+            with self.registry.cursor() as cr_a:
+                env_a = api.Environment(cr_a, SUPERUSER_ID, {})
+                env_a["backorder.allocator"]._lock_products([self.product_id])
+                cr_a.commit()  # pylint: disable=invalid-commit
+            with self.assertRaises(pg_errors.SerializationFailure):
+                env_b["backorder.allocator"]._lock_products([self.product_id])
+            cr_b.rollback()
+        with self.registry.cursor() as cr_c:
+            # A transaction that starts after A's commit goes through.
+            env_c = api.Environment(cr_c, SUPERUSER_ID, {})
+            env_c["backorder.allocator"]._lock_products([self.product_id])
