@@ -148,33 +148,48 @@ class BackorderPoLink(models.Model):
                         SELECT DISTINCT sale_line_id, purchase_line_id
                           FROM backorder_po_link_touched
                          WHERE xact = txid_current()
+                    ),
+                    linked_pol AS (
+                        SELECT l.purchase_line_id AS id, SUM(l.quantity) AS linked
+                          FROM backorder_po_link l
+                         WHERE l.purchase_line_id
+                               = ANY(ARRAY(SELECT purchase_line_id FROM touched))
+                           AND l.state IN ('linked', 'received')
+                      GROUP BY l.purchase_line_id
+                    ),
+                    linked_sol AS (
+                        SELECT l.sale_line_id AS id, SUM(l.quantity) AS linked
+                          FROM backorder_po_link l
+                         WHERE l.sale_line_id
+                               = ANY(ARRAY(SELECT sale_line_id FROM touched))
+                           AND l.state IN ('linked', 'received')
+                      GROUP BY l.sale_line_id
                     )
+                    -- The product's unit through a lateral lookup: PostgreSQL
+                    -- memoizes it per product instead of joining per line.
                     SELECT 'purchase order line' AS what, pol.id AS line_id,
-                           SUM(l.quantity) AS linked, pol.product_uom_qty AS capacity
-                      FROM purchase_order_line pol
-                      JOIN backorder_po_link l ON l.purchase_line_id = pol.id
-                      JOIN product_product pp ON pp.id = pol.product_id
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                      JOIN uom_uom uom ON uom.id = pt.uom_id
-                     WHERE pol.id = ANY(ARRAY(SELECT purchase_line_id FROM touched))
-                       AND l.state IN ('linked', 'received')
-                  GROUP BY pol.id, pol.product_uom_qty, uom.rounding
-                    HAVING SUM(l.quantity) > pol.product_uom_qty + uom.rounding / 2
+                           s.linked, pol.product_uom_qty AS capacity
+                      FROM linked_pol s
+                      JOIN purchase_order_line pol ON pol.id = s.id
+                CROSS JOIN LATERAL (
+                            SELECT uom.rounding FROM product_product pp
+                              JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                              JOIN uom_uom uom ON uom.id = pt.uom_id
+                             WHERE pp.id = pol.product_id LIMIT 1) prod_uom
+                     WHERE s.linked > pol.product_uom_qty + prod_uom.rounding / 2
                  UNION ALL
-                    SELECT 'sales order line', sol.id, SUM(l.quantity),
+                    SELECT 'sales order line', sol.id, s.linked,
                            GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
                            / line_uom.factor * prod_uom.factor
-                      FROM sale_order_line sol
-                      JOIN backorder_po_link l ON l.sale_line_id = sol.id
+                      FROM linked_sol s
+                      JOIN sale_order_line sol ON sol.id = s.id
                       JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                      JOIN product_product pp ON pp.id = sol.product_id
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                      JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-                     WHERE sol.id = ANY(ARRAY(SELECT sale_line_id FROM touched))
-                       AND l.state IN ('linked', 'received')
-                  GROUP BY sol.id, sol.product_uom_qty, sol.qty_delivered,
-                           line_uom.factor, prod_uom.factor, prod_uom.rounding
-                    HAVING SUM(l.quantity)
+                CROSS JOIN LATERAL (
+                            SELECT uom.rounding, uom.factor FROM product_product pp
+                              JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                              JOIN uom_uom uom ON uom.id = pt.uom_id
+                             WHERE pp.id = sol.product_id LIMIT 1) prod_uom
+                     WHERE s.linked
                            > GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
                            / line_uom.factor * prod_uom.factor + prod_uom.rounding / 2
                      LIMIT 1
