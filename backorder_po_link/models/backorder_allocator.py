@@ -806,6 +806,8 @@ class BackorderAllocator(models.AbstractModel):
                   JOIN sale_order so ON so.id = sol.order_id
                   JOIN purchase_order_line pol ON pol.id = p.purchase_line_id
                   JOIN purchase_order po ON po.id = pol.order_id
+                 -- Says which few purchase lines: looked up, not hashed.
+                 WHERE pol.id = ANY(%(po_line_set)s)
               ORDER BY p.seq
              RETURNING id
                 """,
@@ -814,6 +816,7 @@ class BackorderAllocator(models.AbstractModel):
                 uid=uid,
                 sale_ids=sale_ids,
                 po_line_ids=po_line_ids,
+                po_line_set=sorted(set(po_line_ids)),
                 quantities=quantities,
             )
         )
