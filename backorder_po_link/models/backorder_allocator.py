@@ -6,9 +6,13 @@ PO confirmation, sales confirmation, the batch run and re-linking after a change
 all call :meth:`BackorderAllocator._allocate`. It
 
 1. takes a transaction-level advisory lock per product, in product order, so two
-   allocations of the same product never run side by side (and cannot deadlock);
-2. reads the eligible demand and the free supply in two set-based queries, whatever
-   the number of candidates;
+   allocations of the same product never run side by side (and cannot deadlock),
+   and bumps the product's clock row, so that one whose snapshot predates the
+   other's commit fails with a serialization error and is retried;
+2. reads the eligible demand and the free supply in set-based queries, a fixed
+   number whatever the number of candidates; when given purchase lines look for
+   demand and no rule applies, a recursive query walks each product's
+   backorders oldest first and stops once they take the free supply;
 3. matches them oldest demand first, earliest supply first, in memory;
 4. writes all links with one ``INSERT`` and bumps the stored linked quantities of
    both sides with one ``UPDATE`` each. Those updates touch the very rows a
@@ -202,8 +206,8 @@ class BackorderAllocator(models.AbstractModel):
     @api.model
     def _demand_budgets(self, scope, supplies):
         """``[(product_id, company_id, free)]``: the free supply per product
-        and company, which bounds how many backorders the demand query needs
-        to read (see :meth:`_demand_query`); ``None`` when a rule can make a
+        and company, which bounds how many backorders need to be read (see
+        :meth:`_fetch_reachable_demand`); ``None`` when a rule can make a
         backorder pass over supply (deposit, days out, warehouses), so that
         every backorder must be read."""
         companies = self.env["res.company"].browse(scope["company_ids"])
@@ -325,34 +329,41 @@ class BackorderAllocator(models.AbstractModel):
         """Backordered sales lines of the scope, oldest first, with the
         figures the rules need. One row per sales line with a positive
         backordered quantity not yet linked."""
-        lines = SQL(
-            """%(lines)s
-               AND sol.product_id = ANY(%(product_ids)s)
-               AND sol.company_id = ANY(%(company_ids)s)
-               %(line_filter)s
-            """,
-            lines=self._sale_lines_query(),
-            product_ids=scope["product_ids"],
-            company_ids=scope["company_ids"],
-            line_filter=SQL("AND sol.id = ANY(%s)", scope["sale_line_ids"])
-            if scope["sale_line_ids"] is not None
-            else SQL(),
-        )
+        line_filter = SQL()
+        if scope["sale_line_ids"] is not None:
+            line_filter = SQL("AND sol.id = ANY(%s)", scope["sale_line_ids"])
         return SQL(
             """
-            WITH lines AS (%(lines)s),
+            WITH lines AS (
+                SELECT sol.id, sol.product_id, sol.company_id, so.warehouse_id,
+                       so.id AS order_id, so.date_order, sol.sequence,
+                       so.amount_total,
+                       COALESCE(so.commitment_date,
+                                so.date_order + sol.customer_lead * INTERVAL '1 day')
+                           AS scheduled_date,
+                       COALESCE(c.backorder_min_deposit_percent, 0) AS min_deposit,
+                       COALESCE(c.backorder_max_days_out, 0) AS max_days,
+                       COALESCE(c.backorder_same_warehouse_only, FALSE) AS same_wh,
+                       prod_uom.rounding,
+                       %(ordered_left)s AS ordered_left
+                  FROM sale_order_line sol
+                  JOIN sale_order so ON so.id = sol.order_id
+                  JOIN res_company c ON c.id = sol.company_id
+                  JOIN product_product pp ON pp.id = sol.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+                  JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                 WHERE so.state = 'sale'
+                   AND pt.is_storable
+                   AND sol.display_type IS NULL
+                   AND sol.product_id = ANY(%(product_ids)s)
+                   AND sol.company_id = ANY(%(company_ids)s)
+                   %(line_filter)s
+            ),
             missing AS (%(missing)s),
-            pending AS (
-                SELECT l.sale_line_id,
-                       SUM(l.quantity) FILTER (WHERE l.state = 'linked') AS qty,
-                       SUM(l.quantity) AS active_qty
-                  FROM backorder_po_link l
-                 -- An array, not a join: the planner then looks up these
-                 -- lines' links in the index instead of scanning all links.
-                 WHERE l.sale_line_id = ANY(ARRAY(SELECT id FROM lines))
-                   AND l.state IN ('linked', 'received')
-              GROUP BY l.sale_line_id
-            )%(paid_cte)s
+            -- An array, not a join: the planner then looks up these lines'
+            -- links in the index instead of scanning all links.
+            pending AS (%(pending)s)%(paid_cte)s
             SELECT lines.id, lines.product_id, lines.company_id, lines.warehouse_id,
                    lines.order_id,
                    LEAST(missing.qty - COALESCE(pending.qty, 0),
@@ -375,9 +386,15 @@ class BackorderAllocator(models.AbstractModel):
                AND lines.ordered_left - COALESCE(pending.active_qty, 0) > 0
           ORDER BY lines.date_order, lines.order_id, lines.sequence, lines.id
             """,
-            lines=lines,
+            product_ids=scope["product_ids"],
+            company_ids=scope["company_ids"],
+            line_filter=line_filter,
+            ordered_left=ORDERED_LEFT,
             missing=self._missing_qty_query(
                 SQL("SELECT id FROM lines"), product_ids=scope["product_ids"]
+            ),
+            pending=self._pending_qty_query(
+                SQL("l.sale_line_id = ANY(ARRAY(SELECT id FROM lines))")
             ),
             today=fields.Date.context_today(self),
             **self._deposit_sql(scope),
@@ -426,37 +443,6 @@ class BackorderAllocator(models.AbstractModel):
                        >= lines.min_deposit * lines.amount_total)"""
             ),
         }
-
-    @api.model
-    def _sale_lines_query(self):
-        """Confirmed sales lines of storable products with what the rules
-        need; callers add their own ``AND`` conditions."""
-        return SQL(
-            """
-            SELECT sol.id, sol.product_id, sol.company_id, so.warehouse_id,
-                   so.id AS order_id, so.date_order, sol.sequence,
-                   so.amount_total,
-                   COALESCE(so.commitment_date,
-                            so.date_order + sol.customer_lead * INTERVAL '1 day')
-                       AS scheduled_date,
-                   COALESCE(c.backorder_min_deposit_percent, 0) AS min_deposit,
-                   COALESCE(c.backorder_max_days_out, 0) AS max_days,
-                   COALESCE(c.backorder_same_warehouse_only, FALSE) AS same_wh,
-                   prod_uom.rounding,
-                   %(ordered_left)s AS ordered_left
-              FROM sale_order_line sol
-              JOIN sale_order so ON so.id = sol.order_id
-              JOIN res_company c ON c.id = sol.company_id
-              JOIN product_product pp ON pp.id = sol.product_id
-              JOIN product_template pt ON pt.id = pp.product_tmpl_id
-              JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-              JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-             WHERE so.state = 'sale'
-               AND pt.is_storable
-               AND sol.display_type IS NULL
-            """,
-            ordered_left=ORDERED_LEFT,
-        )
 
     @api.model
     def _fetch_reachable_demand(self, budgets):
@@ -526,13 +512,7 @@ class BackorderAllocator(models.AbstractModel):
                           JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
                     CROSS JOIN LATERAL (SELECT w.prod_factor AS factor) prod_uom
                      LEFT JOIN LATERAL (%(missing)s) m ON TRUE
-                    CROSS JOIN LATERAL (
-                            SELECT SUM(l.quantity) FILTER (WHERE l.state = 'linked')
-                                       AS qty,
-                                   SUM(l.quantity) AS active_qty
-                              FROM backorder_po_link l
-                             WHERE l.sale_line_id = sol.id
-                               AND l.state IN ('linked', 'received')) p
+                     LEFT JOIN LATERAL (%(pending)s) p ON TRUE
                          WHERE sol.id = w.ids[w.i]
                     ) n
                      WHERE w.i <= cardinality(w.ids) AND w.taken < w.free
@@ -548,6 +528,7 @@ class BackorderAllocator(models.AbstractModel):
                 free=free,
                 ordered_left=ORDERED_LEFT,
                 missing=self._missing_qty_query(SQL("sol.id")),
+                pending=self._pending_qty_query(SQL("l.sale_line_id = sol.id")),
             )
         )
         demands = []
@@ -591,6 +572,24 @@ class BackorderAllocator(models.AbstractModel):
             product_filter=SQL("AND m.product_id = ANY(%s)", product_ids)
             if product_ids is not None
             else SQL(),
+        )
+
+    @api.model
+    def _pending_qty_query(self, line_filter):
+        """``(sale_line_id, qty, active_qty)`` of the sales lines that
+        ``line_filter`` (on ``l``) selects: what their links still await
+        (``linked``) and what they hold in all (``linked`` and ``received``)."""
+        return SQL(
+            """
+            SELECT l.sale_line_id,
+                   SUM(l.quantity) FILTER (WHERE l.state = 'linked') AS qty,
+                   SUM(l.quantity) AS active_qty
+              FROM backorder_po_link l
+             WHERE %s
+               AND l.state IN ('linked', 'received')
+          GROUP BY l.sale_line_id
+            """,
+            line_filter,
         )
 
     @api.model
