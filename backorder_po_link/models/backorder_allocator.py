@@ -510,6 +510,8 @@ class BackorderAllocator(models.AbstractModel):
                                )::float8 AS need
                           FROM sale_order_line sol
                           JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                    -- ORDERED_LEFT reads prod_uom.factor: the budget carries
+                    -- it, no per-line lookup of the product's unit.
                     CROSS JOIN LATERAL (SELECT w.prod_factor AS factor) prod_uom
                      LEFT JOIN LATERAL (%(missing)s) m ON TRUE
                      LEFT JOIN LATERAL (%(pending)s) p ON TRUE
