@@ -142,7 +142,34 @@ class BackorderPoLink(models.Model):
             RETURNS trigger LANGUAGE plpgsql AS $$
             DECLARE
                 r record;
+                me bigint := txid_current() % 4294967296;
             BEGIN
+                -- Lock the touched lines, in id order, before summing their
+                -- links: a concurrent transaction checking the same lines
+                -- waits until this one ends, then sees its links (READ
+                -- COMMITTED) or fails with a serialization error (REPEATABLE
+                -- READ, Odoo's cursors); for the latter the lines are
+                -- written, not only locked. Lines this transaction wrote
+                -- already (the allocator stores their linked quantity) are
+                -- held by that write and skipped.
+                UPDATE purchase_order_line pol
+                   SET backorder_linked_qty = pol.backorder_linked_qty
+                 WHERE pol.id IN (
+                        SELECT p.id FROM purchase_order_line p
+                         WHERE p.id = ANY(ARRAY(
+                                SELECT purchase_line_id FROM backorder_po_link_touched
+                                 WHERE xact = txid_current()))
+                           AND p.xmin::text::bigint <> me
+                      ORDER BY p.id FOR NO KEY UPDATE);
+                UPDATE sale_order_line sol
+                   SET backorder_linked_qty = sol.backorder_linked_qty
+                 WHERE sol.id IN (
+                        SELECT s.id FROM sale_order_line s
+                         WHERE s.id = ANY(ARRAY(
+                                SELECT sale_line_id FROM backorder_po_link_touched
+                                 WHERE xact = txid_current()))
+                           AND s.xmin::text::bigint <> me
+                      ORDER BY s.id FOR NO KEY UPDATE);
                 FOR r IN
                     WITH touched AS (
                         SELECT DISTINCT sale_line_id, purchase_line_id
