@@ -1391,6 +1391,7 @@ class BackorderAllocator(models.AbstractModel):
     @api.model
     def action_audit(self):
         """Menu action for managers: run the audit and say what it found."""
+        self.env["backorder.po.link"]._check_manager()
         problems = self.sudo()._audit()
         message = (
             self.env._("All backorder link invariants hold.")

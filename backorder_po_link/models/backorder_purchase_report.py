@@ -129,6 +129,7 @@ class BackorderPurchaseReport(models.Model):
     def action_view_sale_lines(self):
         """Drill down to the backordered sales lines of this row."""
         self.ensure_one()
+        self.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Backordered Lines: %s", self.product_id.display_name),
@@ -153,7 +154,16 @@ class BackorderPurchaseReport(models.Model):
         }
 
     def action_create_rfq(self):
+        """Purchasers turn these rows into draft RFQs."""
+        self._check_rfq_rights()
         return self._create_rfqs()
+
+    @api.model
+    def _check_rfq_rights(self):
+        """Only users who may read this report and create purchase orders
+        (purchasers) turn backorders into RFQs."""
+        self.check_access("read")
+        self.env["purchase.order"].check_access("create")
 
     # ------------------------------------------------------------------
     # RFQ creation

@@ -33,6 +33,8 @@ class ProductProduct(models.Model):
     def action_backorder_create_rfq(self):
         """Create or update draft RFQs for what these products' backorders
         still need, grouped by vendor; returns the RFQs' window action."""
+        self.check_access("read")
+        self.env["backorder.purchase.report"]._check_rfq_rights()
         rows = self.env["backorder.purchase.report"].search(
             [
                 ("product_id", "in", self.ids),

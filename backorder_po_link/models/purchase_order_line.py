@@ -70,6 +70,7 @@ class PurchaseOrderLine(models.Model):
             self.env["sale.order"]._backorder_queue_notification("date_changed", moved)
 
     def unlink(self):
+        self.check_access("unlink")
         links = self.sudo().backorder_link_ids
         sale_lines = links.sale_line_id
         links.unlink()

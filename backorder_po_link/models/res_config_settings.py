@@ -1,6 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
+from odoo.exceptions import AccessError
 
 
 class ResConfigSettings(models.TransientModel):
@@ -59,13 +60,22 @@ class ResConfigSettings(models.TransientModel):
             "backorder_po_link.ir_cron_backorder_auto_link", raise_if_not_found=False
         )
 
+    def _check_settings_rights(self):
+        """Settings are for administrators, as core's ``execute`` says; its
+        ``get_values``/``set_values`` read and write with sudo, and are
+        callable over RPC by any logged-in user."""
+        if not self.env.is_admin():
+            raise AccessError(self.env._("Only administrators can change the settings"))
+
     def get_values(self):
+        self._check_settings_rights()
         res = super().get_values()
         cron = self._backorder_auto_link_cron()
         res["backorder_auto_link_nightly"] = bool(cron and cron.sudo().active)
         return res
 
     def set_values(self):
+        self._check_settings_rights()
         res = super().set_values()
         cron = self._backorder_auto_link_cron()
         if cron and cron.sudo().active != self.backorder_auto_link_nightly:

@@ -9,4 +9,5 @@ from . import test_notification
 from . import test_performance
 from . import test_properties
 from . import test_purchase
+from . import test_rpc_rights
 from . import test_ui

@@ -249,8 +249,9 @@ class TestGuardBetweenTransactions(BaseCase):
     @staticmethod
     def _insert_link(cursor, sale_line_id, purchase_line_id, quantity):
         cursor.execute(
-            "INSERT INTO backorder_po_link (sale_line_id, purchase_line_id, quantity,"
-            " state, origin, date_linked) VALUES (%s, %s, %s, 'linked', 'manual', now())",
+            "INSERT INTO backorder_po_link (sale_line_id, purchase_line_id,"
+            " quantity, state, origin, date_linked)"
+            " VALUES (%s, %s, %s, 'linked', 'manual', now())",
             (sale_line_id, purchase_line_id, quantity),
         )
 
@@ -264,7 +265,9 @@ class TestGuardBetweenTransactions(BaseCase):
             try:
                 with b.cursor() as cr_b:
                     # What commit does first: the deferred guard runs.
-                    cr_b.execute("SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE")
+                    cr_b.execute(
+                        "SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE"
+                    )
                 b.commit()
                 outcome["b"] = "committed"
             except psycopg2.Error as error:

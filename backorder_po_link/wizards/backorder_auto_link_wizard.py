@@ -27,6 +27,7 @@ class BackorderAutoLinkWizard(models.TransientModel):
 
     def action_preview(self):
         """Dry run: fill the preview, write no link."""
+        self.env["backorder.po.link"]._check_manager()
         self.ensure_one()
         pairs, demands, reasons = (
             self.env["backorder.allocator"]
@@ -63,6 +64,7 @@ class BackorderAutoLinkWizard(models.TransientModel):
 
     def action_link(self):
         """Run the batch now and show the links it created."""
+        self.env["backorder.po.link"]._check_manager()
         links = (
             self.env["backorder.allocator"]
             .sudo()

@@ -1,2 +1,3 @@
 from . import test_queue_jobs
 from . import test_queue_concurrency
+from . import test_queue_rights
