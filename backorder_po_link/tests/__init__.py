@@ -4,6 +4,7 @@ from . import test_install
 from . import test_integrity
 from . import test_lifecycle
 from . import test_linking
+from . import test_mail_delivery
 from . import test_manual
 from . import test_notification
 from . import test_performance
