@@ -7,7 +7,7 @@ source "$(dirname "$0")/common.sh"
 DB="${TEST_DB:-backorder_test}"
 bash "$here/tools/bootstrap.sh"
 
-fresh_db "$DB" no "sale_stock,purchase_stock"
+fresh_db "$DB" no "sale_stock,purchase_stock,mrp,stock_dropshipping"
 odoo_install "$DB" backorder_po_link "$BUILD/test-install.log" --without-demo=all
 
 log="$BUILD/test-pytest.log"

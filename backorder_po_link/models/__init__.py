@@ -1,4 +1,5 @@
 from . import backorder_po_link
+from . import backorder_rules
 from . import backorder_allocator
 from . import res_company
 from . import res_partner

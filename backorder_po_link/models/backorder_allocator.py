@@ -31,27 +31,14 @@ from odoo import api, fields, models
 from odoo.tools import SQL, float_compare
 from odoo.tools.mail import generate_tracking_message_id
 
+from .backorder_rules import OPEN_MOVE_STATES, ORDERED_LEFT
+
 # Class id of our advisory locks (pg_advisory_xact_lock(int, int)); the second
 # key is the product id.
 ADVISORY_LOCK_CLASS = 74_210_318
 
-# What a sales line still has to deliver, in the product's unit (needs the
-# aliases sol, line_uom and prod_uom).
-ORDERED_LEFT = SQL(
-    "GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)"
-    " / line_uom.factor * prod_uom.factor"
-)
-
 # Links written in one run beyond which the table is analyzed at once.
 ANALYZE_AFTER = 1000
-
-OPEN_MOVE_STATES = ("waiting", "confirmed", "partially_available", "assigned")
-
-# What a purchase order line still has to receive, in the product's unit.
-PO_OPEN_QTY = SQL(
-    "pol.product_uom_qty - CASE WHEN pol.product_qty > 0"
-    " THEN pol.qty_received * pol.product_uom_qty / pol.product_qty ELSE 0 END"
-)
 
 
 def _round_down(value, rounding):
@@ -268,8 +255,10 @@ class BackorderAllocator(models.AbstractModel):
                    AND pol.company_id = ANY(%(company_ids)s)
                    AND pol.product_id IS NOT NULL
                    AND pol.qty_received < pol.product_qty
+                   AND %(supply)s
                 """,
                 company_ids=company_ids,
+                supply=self.env["backorder.rules"]._supply_line_sql(),
             )
         )
         return [r[0] for r in rows]
@@ -282,14 +271,13 @@ class BackorderAllocator(models.AbstractModel):
                 """
                 SELECT DISTINCT m.product_id
                   FROM stock_move m
-                  JOIN stock_location src ON src.id = m.location_id
                  WHERE m.sale_line_id IS NOT NULL
                    AND m.state IN ('confirmed', 'partially_available', 'waiting')
-                   AND m.procure_method = 'make_to_stock'
-                   AND src.usage = 'internal'
                    AND m.company_id = ANY(%(company_ids)s)
+                   AND %(stock_move)s
                 """,
                 company_ids=company_ids,
+                stock_move=self.env["backorder.rules"]._stock_move_sql(),
             )
         )
         return [r[0] for r in rows]
@@ -344,8 +332,7 @@ class BackorderAllocator(models.AbstractModel):
                        COALESCE(c.backorder_min_deposit_percent, 0) AS min_deposit,
                        COALESCE(c.backorder_max_days_out, 0) AS max_days,
                        COALESCE(c.backorder_same_warehouse_only, FALSE) AS same_wh,
-                       prod_uom.rounding,
-                       %(ordered_left)s AS ordered_left
+                       prod_uom.rounding
                   FROM sale_order_line sol
                   JOIN sale_order so ON so.id = sol.order_id
                   JOIN res_company c ON c.id = sol.company_id
@@ -360,15 +347,9 @@ class BackorderAllocator(models.AbstractModel):
                    AND sol.company_id = ANY(%(company_ids)s)
                    %(line_filter)s
             ),
-            missing AS (%(missing)s),
-            -- An array, not a join: the planner then looks up these lines'
-            -- links in the index instead of scanning all links.
-            pending AS (%(pending)s)%(paid_cte)s
+            backorders AS (%(backorders)s)%(paid_cte)s
             SELECT lines.id, lines.product_id, lines.company_id, lines.warehouse_id,
-                   lines.order_id,
-                   LEAST(missing.qty - COALESCE(pending.qty, 0),
-                         lines.ordered_left - COALESCE(pending.active_qty, 0)
-                   )::float8 AS need,
+                   lines.order_id, backorders.qty::float8 AS need,
                    lines.rounding::float8,
                    %(deposit_ok)s AS deposit_ok,
                    (lines.max_days <= 0
@@ -379,22 +360,15 @@ class BackorderAllocator(models.AbstractModel):
                            FROM backorder_warehouse_source_rel rel
                           WHERE rel.warehouse_id = lines.warehouse_id) AS allowed_wh
               FROM lines
-              JOIN missing ON missing.sale_line_id = lines.id
-         LEFT JOIN pending ON pending.sale_line_id = lines.id
+              JOIN backorders ON backorders.sale_line_id = lines.id
          %(paid_join)s
-             WHERE missing.qty - COALESCE(pending.qty, 0) > 0
-               AND lines.ordered_left - COALESCE(pending.active_qty, 0) > 0
           ORDER BY lines.date_order, lines.order_id, lines.sequence, lines.id
             """,
             product_ids=scope["product_ids"],
             company_ids=scope["company_ids"],
             line_filter=line_filter,
-            ordered_left=ORDERED_LEFT,
-            missing=self._missing_qty_query(
+            backorders=self.env["backorder.rules"]._backorder_qty_query(
                 SQL("SELECT id FROM lines"), product_ids=scope["product_ids"]
-            ),
-            pending=self._pending_qty_query(
-                SQL("l.sale_line_id = ANY(ARRAY(SELECT id FROM lines))")
             ),
             today=fields.Date.context_today(self),
             **self._deposit_sql(scope),
@@ -504,10 +478,7 @@ class BackorderAllocator(models.AbstractModel):
                            n.id, n.order_id, n.need
                       FROM walk w
                 CROSS JOIN LATERAL (
-                        SELECT sol.id, sol.order_id,
-                               LEAST(COALESCE(m.qty, 0) - COALESCE(p.qty, 0),
-                                     %(ordered_left)s - COALESCE(p.active_qty, 0)
-                               )::float8 AS need
+                        SELECT sol.id, sol.order_id, %(need)s::float8 AS need
                           FROM sale_order_line sol
                           JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
                     -- ORDERED_LEFT reads prod_uom.factor: the budget carries
@@ -528,7 +499,9 @@ class BackorderAllocator(models.AbstractModel):
                 company_ids=company_ids,
                 line_company_ids=sorted(set(company_ids)),
                 free=free,
-                ordered_left=ORDERED_LEFT,
+                need=self.env["backorder.rules"]._backorder_need_sql(
+                    SQL("m.qty"), SQL("p.qty"), SQL("p.active_qty")
+                ),
                 missing=self._missing_qty_query(SQL("sol.id")),
                 pending=self._pending_qty_query(SQL("l.sale_line_id = sol.id")),
             )
@@ -543,56 +516,34 @@ class BackorderAllocator(models.AbstractModel):
 
     @api.model
     def _missing_qty_query(self, sale_line_ids_query=None, product_ids=None):
-        """``(sale_line_id, qty)``: what the open outgoing moves of these sales
+        """``(sale_line_id, qty)``: what the open stock moves of these sales
         lines (all sales lines when no query is given) still lack in
-        reservation, in the product's unit.
-
-        Only the moves that take goods out of stock count (``make_to_stock``
-        moves leaving an internal location): the first step of a multi-step
-        delivery, the only step of a one-step one."""
+        reservation, in the product's unit (see ``backorder.rules``)."""
+        rules = self.env["backorder.rules"]
         return SQL(
             """
-            SELECT m.sale_line_id,
-                   SUM(m.product_qty - CASE WHEN m.product_uom_qty > 0
-                        THEN m.quantity * m.product_qty / m.product_uom_qty
-                        ELSE 0 END) AS qty
+            SELECT m.sale_line_id, SUM(%(missing_qty)s) AS qty
               FROM stock_move m
-              JOIN stock_location src ON src.id = m.location_id
              WHERE %(line_filter)s
-               AND m.state IN %(move_states)s
                %(product_filter)s
-               AND m.procure_method = 'make_to_stock'
-               AND src.usage = 'internal'
+               AND %(stock_move)s
           GROUP BY m.sale_line_id
             """,
+            missing_qty=rules._missing_qty_sql(),
             line_filter=SQL("m.sale_line_id IN (%s)", sale_line_ids_query)
             if sale_line_ids_query is not None
             else SQL("m.sale_line_id IS NOT NULL"),
-            move_states=OPEN_MOVE_STATES,
             # Lets the planner start from the products' moves (indexed)
             # rather than from every open move.
             product_filter=SQL("AND m.product_id = ANY(%s)", product_ids)
             if product_ids is not None
             else SQL(),
+            stock_move=rules._stock_move_sql(),
         )
 
     @api.model
     def _pending_qty_query(self, line_filter):
-        """``(sale_line_id, qty, active_qty)`` of the sales lines that
-        ``line_filter`` (on ``l``) selects: what their links still await
-        (``linked``) and what they hold in all (``linked`` and ``received``)."""
-        return SQL(
-            """
-            SELECT l.sale_line_id,
-                   SUM(l.quantity) FILTER (WHERE l.state = 'linked') AS qty,
-                   SUM(l.quantity) AS active_qty
-              FROM backorder_po_link l
-             WHERE %s
-               AND l.state IN ('linked', 'received')
-          GROUP BY l.sale_line_id
-            """,
-            line_filter,
-        )
+        return self.env["backorder.rules"]._pending_qty_query(line_filter)
 
     @api.model
     def _fetch_demand(self, scope):
@@ -600,9 +551,6 @@ class BackorderAllocator(models.AbstractModel):
         for row in self.env.execute_query(self._demand_query(scope)):
             (lid, pid, cid, wid, oid, need, rounding) = row[:7]
             deposit_ok, days_ok, same_wh, allowed = row[7:]
-            need = _round_down(float(need), rounding)
-            if need <= rounding / 2:
-                continue
             demands.append(
                 Demand(
                     id=lid,
@@ -637,74 +585,45 @@ class BackorderAllocator(models.AbstractModel):
 
     @api.model
     def _backordered_line_ids_query(self):
-        """SQL selecting the ids of confirmed sales lines with a backordered
-        quantity no link covers."""
-        return SQL(
-            """
-            SELECT missing.sale_line_id
-              FROM (%(missing)s) missing
-              JOIN sale_order_line sol ON sol.id = missing.sale_line_id
-              JOIN sale_order so ON so.id = sol.order_id
-         LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS qty
-                      FROM backorder_po_link WHERE state = 'linked'
-                  GROUP BY sale_line_id) pending
-                   ON pending.sale_line_id = missing.sale_line_id
-             WHERE so.state = 'sale'
-               AND missing.qty - COALESCE(pending.qty, 0) > 0.000001
-            """,
-            missing=self._missing_qty_query(
-                SQL(
-                    "SELECT sale_line_id FROM stock_move WHERE sale_line_id IS NOT NULL"
-                )
-            ),
+        """SQL selecting the ids of the backorders: confirmed sales lines
+        with a quantity waiting for stock that no link covers."""
+        query = self.env["backorder.rules"]._backorder_qty_query(
+            SQL(
+                "SELECT sale_line_id FROM stock_move"
+                " WHERE sale_line_id IS NOT NULL AND state IN %s",
+                OPEN_MOVE_STATES,
+            )
         )
+        return SQL("SELECT sale_line_id FROM (%s) backorders", query)
 
     @api.model
     def _supply_query(self, scope):
-        """Free supply of confirmed purchase lines of the scope, earliest
-        expected arrival first, then oldest purchase order."""
+        """Free supply of the purchase lines of the scope that accept
+        backorders, earliest expected arrival first, then oldest purchase
+        order."""
         line_filter = SQL()
         if scope["purchase_line_ids"] is not None:
             line_filter = SQL("AND pol.id = ANY(%s)", scope["purchase_line_ids"])
         return SQL(
             """
-            WITH supply AS (
-                SELECT pol.id, pol.product_id, pol.company_id,
-                       spt.warehouse_id, po.id AS order_id, pol.date_planned,
-                       po.date_order, pol.sequence, %(open_qty)s AS open_qty
-                  FROM purchase_order_line pol
-                  JOIN purchase_order po ON po.id = pol.order_id
-                  JOIN product_product pp ON pp.id = pol.product_id
-                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
-             LEFT JOIN stock_picking_type spt ON spt.id = po.picking_type_id
-                 WHERE po.state IN ('purchase', 'done')
-                   AND po.allow_backorder_link
-                   AND pt.is_storable
-                   AND pol.display_type IS NULL
-                   AND pol.product_id = ANY(%(product_ids)s)
-                   AND pol.company_id = ANY(%(company_ids)s)
-                   %(line_filter)s
-            ),
-            pending AS (
-                SELECT l.purchase_line_id, SUM(l.quantity) AS qty
-                  FROM backorder_po_link l
-                 WHERE l.purchase_line_id = ANY(ARRAY(SELECT id FROM supply))
-                   AND l.state = 'linked'
-              GROUP BY l.purchase_line_id
-            )
-            SELECT supply.id, supply.product_id, supply.company_id,
-                   supply.warehouse_id, supply.order_id,
-                   supply.open_qty - COALESCE(pending.qty, 0) AS free
-              FROM supply
-         LEFT JOIN pending ON pending.purchase_line_id = supply.id
-             WHERE supply.open_qty - COALESCE(pending.qty, 0) > 0
-          ORDER BY supply.date_planned, supply.date_order, supply.order_id,
-                   supply.sequence, supply.id
+            WITH free AS (%(free)s)
+            SELECT pol.id, pol.product_id, pol.company_id,
+                   spt.warehouse_id, po.id AS order_id, free.free
+              FROM free
+              JOIN purchase_order_line pol ON pol.id = free.purchase_line_id
+              JOIN purchase_order po ON po.id = pol.order_id
+         LEFT JOIN stock_picking_type spt ON spt.id = po.picking_type_id
+             WHERE po.allow_backorder_link
+          ORDER BY pol.date_planned, po.date_order, po.id, pol.sequence, pol.id
             """,
-            product_ids=scope["product_ids"],
-            company_ids=scope["company_ids"],
-            line_filter=line_filter,
-            open_qty=PO_OPEN_QTY,
+            free=self.env["backorder.rules"]._free_supply_query(
+                SQL(
+                    "pol.product_id = ANY(%s) AND pol.company_id = ANY(%s) %s",
+                    scope["product_ids"],
+                    scope["company_ids"],
+                    line_filter,
+                )
+            ),
         )
 
     @api.model
@@ -1048,12 +967,13 @@ class BackorderAllocator(models.AbstractModel):
                     SELECT DISTINCT pol.product_id, pol.company_id
                       FROM purchase_order_line pol
                       JOIN purchase_order po ON po.id = pol.order_id
-                     WHERE po.state IN ('purchase', 'done')
-                       AND NOT po.allow_backorder_link
+                     WHERE NOT po.allow_backorder_link
                        AND pol.product_id = ANY(%(product_ids)s)
                        AND pol.company_id = ANY(%(company_ids)s)
                        AND pol.qty_received < pol.product_qty
+                       AND %(supply)s
                     """,
+                    supply=self.env["backorder.rules"]._supply_line_sql(),
                     **scope,
                 )
             )
@@ -1074,6 +994,38 @@ class BackorderAllocator(models.AbstractModel):
                 reason = "no_supply"
             reasons[demand.id] = reason
         return pairs, demands, reasons
+
+    @api.model
+    def _waiting_kit_lines(self, companies):
+        """``{sale_line_id: quantity}`` of the kit lines (see
+        ``backorder.rules._stock_move_sql``) of ``companies`` whose component
+        moves wait for stock, with what the line still has to deliver: the
+        dry run says why they are never linked."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT sol.id, MAX(%(ordered_left)s)::float8
+                  FROM stock_move m
+                  JOIN stock_location src ON src.id = m.location_id
+                  JOIN sale_order_line sol ON sol.id = m.sale_line_id
+                  JOIN sale_order so ON so.id = sol.order_id
+                  JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                  JOIN product_product pp ON pp.id = sol.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+                 WHERE m.state IN ('confirmed', 'partially_available', 'waiting')
+                   AND m.procure_method = 'make_to_stock'
+                   AND src.usage = 'internal'
+                   AND m.product_id != sol.product_id
+                   AND so.state = 'sale'
+                   AND sol.company_id = ANY(%(company_ids)s)
+              GROUP BY sol.id
+                """,
+                ordered_left=ORDERED_LEFT,
+                company_ids=companies.ids,
+            )
+        )
+        return dict(rows)
 
     # ------------------------------------------------------------------
     # Links follow changes
@@ -1285,6 +1237,15 @@ class BackorderAllocator(models.AbstractModel):
               GROUP BY pol.id
                 HAVING SUM(l.quantity) > pol.product_uom_qty + 0.0001
             """,
+            "promised what Odoo bought for a given destination": """
+                SELECT 'purchase line ' || pol.id || ': ' || SUM(l.quantity)
+                       || ' promised, bought on order or dropshipped'
+                  FROM backorder_po_link l
+                  JOIN purchase_order_line pol ON pol.id = l.purchase_line_id
+                 WHERE l.state IN ('linked', 'received')
+                   AND %(spoken_for)s
+              GROUP BY pol.id
+            """,
             "sale over-promised": """
                 SELECT 'sales line ' || sol.id || ': ' || SUM(l.quantity)
                        || ' promised, ' || ROUND(%(ordered_left)s, 4)
@@ -1377,6 +1338,7 @@ class BackorderAllocator(models.AbstractModel):
                     query,
                     ordered_left=ORDERED_LEFT,
                     move_states=OPEN_MOVE_STATES,
+                    spoken_for=self.env["backorder.rules"]._purchase_spoken_for_sql(),
                     missing=self._missing_qty_query(
                         SQL(
                             "SELECT sale_line_id FROM backorder_po_link"

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_compare
 
-from .backorder_allocator import ORDERED_LEFT
+from .backorder_rules import ORDERED_LEFT
 
 ACTIVE_STATES = ("linked", "received")
 
@@ -108,7 +108,8 @@ class BackorderPoLink(models.Model):
         writing 100,000 links costs one check and one trigger call, not
         100,000."""
         self.env.cr.execute(
-            """
+            SQL(
+                """
             CREATE UNLOGGED TABLE IF NOT EXISTS backorder_po_link_touched (
                 xact bigint NOT NULL,
                 sale_line_id integer NOT NULL,
@@ -142,7 +143,7 @@ class BackorderPoLink(models.Model):
             RETURNS trigger LANGUAGE plpgsql AS $$
             DECLARE
                 r record;
-                me bigint := txid_current() % 4294967296;
+                me bigint := mod(txid_current(), 4294967296);
             BEGIN
                 -- Lock the touched lines, in id order, before summing their
                 -- links: a concurrent transaction checking the same lines
@@ -194,8 +195,9 @@ class BackorderPoLink(models.Model):
                     )
                     -- The product's unit through a lateral lookup: PostgreSQL
                     -- memoizes it per product instead of joining per line.
+                    -- What Odoo bought for a given destination holds none.
                     SELECT 'purchase order line' AS what, pol.id AS line_id,
-                           s.linked, pol.product_uom_qty AS capacity
+                           s.linked, capacity.qty AS capacity
                       FROM linked_pol s
                       JOIN purchase_order_line pol ON pol.id = s.id
                 CROSS JOIN LATERAL (
@@ -203,7 +205,10 @@ class BackorderPoLink(models.Model):
                               JOIN product_template pt ON pt.id = pp.product_tmpl_id
                               JOIN uom_uom uom ON uom.id = pt.uom_id
                              WHERE pp.id = pol.product_id LIMIT 1) prod_uom
-                     WHERE s.linked > pol.product_uom_qty + prod_uom.rounding / 2
+                CROSS JOIN LATERAL (
+                            SELECT CASE WHEN %(spoken_for)s THEN 0
+                                        ELSE pol.product_uom_qty END AS qty) capacity
+                     WHERE s.linked > capacity.qty + prod_uom.rounding / 2
                  UNION ALL
                     SELECT 'sales order line', sol.id, s.linked,
                            GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
@@ -221,10 +226,10 @@ class BackorderPoLink(models.Model):
                            / line_uom.factor * prod_uom.factor + prod_uom.rounding / 2
                      LIMIT 1
                 LOOP
-                    RAISE EXCEPTION
-                        'backorder links promise % on % % which can hold only %',
-                        r.linked, r.what, r.line_id, r.capacity
-                        USING ERRCODE = 'check_violation';
+                    RAISE EXCEPTION USING ERRCODE = 'check_violation',
+                        MESSAGE = 'backorder links promise ' || r.linked || ' on '
+                            || r.what || ' ' || r.line_id || ' which can hold only '
+                            || r.capacity;
                 END LOOP;
                 DELETE FROM backorder_po_link_touched WHERE xact = txid_current();
                 DELETE FROM backorder_po_link_check WHERE xact = txid_current();
@@ -256,7 +261,9 @@ class BackorderPoLink(models.Model):
                 AFTER INSERT ON backorder_po_link_check
                 DEFERRABLE INITIALLY DEFERRED
                 FOR EACH ROW EXECUTE FUNCTION backorder_po_link_check_totals();
-            """
+            """,
+                spoken_for=self.env["backorder.rules"]._purchase_spoken_for_sql(),
+            )
         )
 
     @api.depends("sale_order_id", "purchase_order_id", "product_id", "quantity")
@@ -469,6 +476,38 @@ class BackorderPoLink(models.Model):
                         product=sale_line.product_id.display_name,
                     )
                 )
+            if sale_line.move_ids.filtered(
+                lambda move, line=sale_line: move.product_id != line.product_id
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(product)s is a kit: its components are delivered, not "
+                        "the kit itself, so it cannot be linked to purchases.",
+                        product=sale_line.product_id.display_name,
+                    )
+                )
+        for model in ("stock.move", "purchase.order", "purchase.order.line"):
+            self.env[model].flush_model()
+        spoken_for = self.env["purchase.order.line"].browse(
+            row[0]
+            for row in self.env.execute_query(
+                SQL(
+                    "SELECT pol.id FROM purchase_order_line pol"
+                    " WHERE pol.id = ANY(%s) AND %s",
+                    self.purchase_line_id.ids,
+                    self.env["backorder.rules"]._purchase_spoken_for_sql(),
+                )
+            )
+        )
+        if spoken_for:
+            raise ValidationError(
+                self.env._(
+                    "%(orders)s bought these goods for a given destination (a "
+                    "dropship, or on order for another delivery or production): "
+                    "they cannot be promised to a backorder.",
+                    orders=", ".join(spoken_for.order_id.mapped("name")),
+                )
+            )
 
     # ------------------------------------------------------------------
     # Following the goods

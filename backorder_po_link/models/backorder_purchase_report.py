@@ -6,7 +6,7 @@ from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .backorder_allocator import PO_OPEN_QTY
+from .backorder_rules import OPEN_MOVE_STATES
 
 
 class BackorderPurchaseReport(models.Model):
@@ -39,41 +39,27 @@ class BackorderPurchaseReport(models.Model):
     )
 
     def _query(self):
+        rules = self.env["backorder.rules"]
         return SQL(
             """
-            WITH missing AS (%(missing)s),
-            pending_sale AS (
-                SELECT sale_line_id, SUM(quantity) AS qty
-                  FROM backorder_po_link WHERE state = 'linked'
-              GROUP BY sale_line_id
-            ),
+            WITH backorders AS (%(backorders)s),
             demand AS (
                 SELECT sol.product_id, so.warehouse_id, sol.company_id,
-                       SUM(GREATEST(missing.qty - COALESCE(pending_sale.qty, 0), 0))
-                           AS qty
-                  FROM missing
-                  JOIN sale_order_line sol ON sol.id = missing.sale_line_id
+                       SUM(backorders.qty) AS qty
+                  FROM backorders
+                  JOIN sale_order_line sol ON sol.id = backorders.sale_line_id
                   JOIN sale_order so ON so.id = sol.order_id
-             LEFT JOIN pending_sale ON pending_sale.sale_line_id = sol.id
-                 WHERE so.state = 'sale'
               GROUP BY sol.product_id, so.warehouse_id, sol.company_id
             ),
-            pending_po AS (
-                SELECT purchase_line_id, SUM(quantity) AS qty
-                  FROM backorder_po_link WHERE state = 'linked'
-              GROUP BY purchase_line_id
-            ),
+            free AS (%(free)s),
             supply AS (
                 SELECT pol.product_id, spt.warehouse_id, pol.company_id,
-                       SUM(GREATEST(%(open_qty)s - COALESCE(pending_po.qty, 0), 0))
-                           AS qty
-                  FROM purchase_order_line pol
+                       SUM(free.free) AS qty
+                  FROM free
+                  JOIN purchase_order_line pol ON pol.id = free.purchase_line_id
                   JOIN purchase_order po ON po.id = pol.order_id
                   JOIN stock_picking_type spt ON spt.id = po.picking_type_id
-             LEFT JOIN pending_po ON pending_po.purchase_line_id = pol.id
-                 WHERE po.state IN ('purchase', 'done')
-                   AND po.allow_backorder_link
-                   AND pol.product_id IN (SELECT product_id FROM demand)
+                 WHERE po.allow_backorder_link
               GROUP BY pol.product_id, spt.warehouse_id, pol.company_id
             ),
             stock AS (
@@ -104,8 +90,16 @@ class BackorderPurchaseReport(models.Model):
                            AND st.company_id = d.company_id
              WHERE d.qty > 0
             """,
-            missing=self.env["backorder.allocator"]._missing_qty_query(),
-            open_qty=PO_OPEN_QTY,
+            backorders=rules._backorder_qty_query(
+                SQL(
+                    "SELECT sale_line_id FROM stock_move"
+                    " WHERE sale_line_id IS NOT NULL AND state IN %s",
+                    OPEN_MOVE_STATES,
+                )
+            ),
+            free=rules._free_supply_query(
+                SQL("pol.product_id IN (SELECT product_id FROM demand)")
+            ),
         )
 
     @api.model

@@ -1,6 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class PurchaseOrderLine(models.Model):
@@ -99,18 +100,24 @@ class PurchaseOrderLine(models.Model):
         "backorder_link_ids.quantity",
         "backorder_link_ids.state",
         "order_id.state",
+        "move_dest_ids.state",
     )
     def _compute_backorder_free_qty(self):
-        groups = self.env["backorder.po.link"]._read_group(
-            [("purchase_line_id", "in", self.ids), ("state", "=", "linked")],
-            ["purchase_line_id"],
-            ["quantity:sum"],
-        )
-        pending = {line.id: qty for line, qty in groups}
+        """What backorders may still be promised of these lines: the free
+        supply of ``backorder.rules`` (nothing for lines Odoo bought for a
+        given destination: on order, dropship)."""
+        ids = [line_id for line_id in self._origin.ids if line_id]
+        free = {}
+        if ids:
+            for model in ("purchase.order.line", "purchase.order", "stock.move"):
+                self.env[model].flush_model()
+            self.env["backorder.po.link"].flush_model()
+            free = dict(
+                self.env.execute_query(
+                    self.env["backorder.rules"]._free_supply_query(
+                        SQL("pol.id = ANY(%s)", ids)
+                    )
+                )
+            )
         for line in self:
-            if line.order_id.state not in ("purchase", "done") or not line.product_qty:
-                line.backorder_free_qty = 0.0
-                continue
-            received = line.qty_received * line.product_uom_qty / line.product_qty
-            free = line.product_uom_qty - received - pending.get(line.id, 0.0)
-            line.backorder_free_qty = max(free, 0.0)
+            line.backorder_free_qty = free.get(line._origin.id, 0.0)

@@ -8,6 +8,7 @@ REASONS = [
     ("warehouse", "Supply only in other warehouses"),
     ("opt_out", "Supply only on POs that refuse backorders"),
     ("no_supply", "No free supply on order"),
+    ("kit", "Kit: its components are not linked"),
 ]
 
 
@@ -29,17 +30,15 @@ class BackorderAutoLinkWizard(models.TransientModel):
         """Dry run: fill the preview, write no link."""
         self.env["backorder.po.link"]._check_manager()
         self.ensure_one()
-        pairs, demands, reasons = (
-            self.env["backorder.allocator"]
-            .sudo()
-            ._explain(companies=self.env.companies)
-        )
+        Allocator = self.env["backorder.allocator"].sudo()
+        pairs, demands, reasons = Allocator._explain(companies=self.env.companies)
+        kits = Allocator._waiting_kit_lines(self.env.companies)
         self.line_ids.unlink()
         self.write(
             {
                 "previewed": True,
                 "link_count": len(pairs),
-                "unlinked_count": len(reasons),
+                "unlinked_count": len(reasons) + len(kits),
                 "line_ids": [
                     fields.Command.create(
                         {
@@ -50,6 +49,17 @@ class BackorderAutoLinkWizard(models.TransientModel):
                         }
                     )
                     for demand in demands
+                ]
+                + [
+                    fields.Command.create(
+                        {
+                            "sale_line_id": line_id,
+                            "backorder_qty": quantity,
+                            "planned_qty": 0.0,
+                            "reason": "kit",
+                        }
+                    )
+                    for line_id, quantity in sorted(kits.items())
                 ],
             }
         )
