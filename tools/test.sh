@@ -8,6 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 DB="${TEST_DB:-backorder_test}"
 bash "$here/tools/bootstrap.sh"
+bash "$here/tools/test_bootstrap.sh"
 
 fresh_db "$DB" no "sale_stock,purchase_stock"
 odoo_install "$DB" backorder_po_link "$BUILD/$DB-install.log" --without-demo=all
