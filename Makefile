@@ -2,12 +2,13 @@
 SHELL := /bin/bash
 export ODOO_SRC ?= $(HOME)/.cache/odoo/18.0
 
-.PHONY: help venv demo demo-reset test test-core test-core-baseline lint wheel audit load bench i18n clean
+.PHONY: help venv demo demo-reset test test-bootstrap test-core test-core-baseline lint wheel audit load bench i18n clean
 
 help:
 	@echo "make demo                 serve Odoo with the addon and demo data on http://localhost:8069"
 	@echo "make demo-reset           rebuild the demo database, then serve it"
 	@echo "make test                 the whole test suite on a fresh database"
+	@echo "make test-bootstrap       tools/bootstrap.sh never removes a user's files (part of make test)"
 	@echo "make test-core            Odoo's sale_stock/purchase_stock/sale_purchase_stock tests with the addon"
 	@echo "make test-core-baseline   the same tests without the addon: writes tools/core-baseline-failures.txt"
 	@echo "make lint                 OCA checks: ruff, pylint-odoo, XML/manifest checks, prettier (FIX=1 fixes)"
@@ -28,6 +29,9 @@ demo-reset:
 
 test:
 	@bash tools/test.sh
+
+test-bootstrap:
+	@bash tools/test_bootstrap.sh
 
 test-core:
 	@bash tools/test_core.sh

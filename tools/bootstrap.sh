@@ -17,19 +17,47 @@ say() { printf '[bootstrap] %s\n' "$*" >&2; }
 die() { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- Odoo source --------------------------------------------------------------
+# Only ever removes what it created itself: a folder that exists is never
+# cloned into unless it is empty, and never deleted.
+src_help="point ODOO_SRC at an Odoo 18.0 source tree or an empty/nonexistent folder"
 if [ ! -f "$ODOO_SRC/odoo/release.py" ]; then
-  say "No Odoo source in $ODOO_SRC: cloning the official 18.0 branch (shallow)."
+  if [ -L "$ODOO_SRC" ] && [ ! -e "$ODOO_SRC" ]; then
+    die "ODOO_SRC=$ODOO_SRC is a link to nothing; $src_help"
+  elif [ -e "$ODOO_SRC" ] && [ ! -d "$ODOO_SRC" ]; then
+    die "ODOO_SRC=$ODOO_SRC exists but is not a folder (no odoo/release.py in it); $src_help"
+  elif [ -d "$ODOO_SRC" ] && [ -n "$(ls -A "$ODOO_SRC")" ]; then
+    die "ODOO_SRC=$ODOO_SRC exists but holds no Odoo 18.0 (no odoo/release.py); $src_help"
+  fi
+  # The folders this step creates, outermost first: only these are removed
+  # when the clone fails (an empty ODOO_SRC that was there stays, emptied of
+  # what the clone left).
+  created=()
+  dir="$ODOO_SRC"
+  while [ ! -e "$dir" ] && [ ! -L "$dir" ]; do
+    created=("$dir" "${created[@]}")
+    dir="$(dirname "$dir")"
+  done
+  say "No Odoo source in $ODOO_SRC: cloning the official 18.0 branch (shallow) from $ODOO_REPO."
   mkdir -p "$(dirname "$ODOO_SRC")"
   if ! git clone --depth 1 --branch 18.0 "$ODOO_REPO" "$ODOO_SRC"; then
-    rm -rf "$ODOO_SRC"
-    die "Odoo 18.0 source is missing and could not be cloned from $ODOO_REPO.
+    if [ "${#created[@]}" -gt 0 ]; then
+      rm -rf "$ODOO_SRC"
+      for (( i = ${#created[@]} - 1; i >= 0; i-- )); do
+        rmdir "${created[$i]}" 2>/dev/null || true
+      done
+    elif [ -d "$ODOO_SRC" ]; then
+      find "$ODOO_SRC" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+    fi
+    die "Odoo 18.0 source is missing from ODOO_SRC=$ODOO_SRC and could not be cloned from $ODOO_REPO.
   Provide it yourself, then run this again:
     git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo.git $ODOO_SRC
   or point ODOO_SRC at an existing Odoo 18.0 checkout: make test ODOO_SRC=/path/to/odoo"
   fi
 fi
-grep -q "version_info = (18, 0" "$ODOO_SRC/odoo/release.py" \
-  || die "$ODOO_SRC does not hold Odoo 18.0 (see odoo/release.py). Set ODOO_SRC to an Odoo 18.0 checkout."
+if ! grep -q "version_info = (18, 0" "$ODOO_SRC/odoo/release.py"; then
+  found="$(grep -o -m 1 'version_info = ([^)]*)' "$ODOO_SRC/odoo/release.py" || true)"
+  die "ODOO_SRC=$ODOO_SRC holds no Odoo 18.0 (odoo/release.py says ${found:-no version_info}); $src_help"
+fi
 
 # --- virtualenv ---------------------------------------------------------------
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3

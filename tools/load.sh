@@ -6,7 +6,7 @@ source "$(dirname "$0")/common.sh"
 DB="${LOAD_DB:-backorder_load}"
 bash "$here/tools/bootstrap.sh"
 fresh_db "$DB" no "sale_stock,purchase_stock"
-odoo_install "$DB" backorder_po_link "$BUILD/load-install.log" --without-demo=all
+odoo_install "$DB" backorder_po_link "$BUILD/$DB-install.log" --without-demo=all
 drop_db "${DB}_replay"
 "$VENV/bin/python" - "$DB" <<'PY'
 import sys, psycopg2
