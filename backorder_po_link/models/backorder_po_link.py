@@ -314,7 +314,9 @@ class BackorderPoLink(models.Model):
                         po=po_line.order_id.name,
                     )
                 )
-        self._check_totals(self.sale_line_id, self.purchase_line_id)
+        if not self.env.context.get("backorder_link_closing"):
+            # _mark_done checks the totals itself, once all links are closed.
+            self._check_totals(self.sale_line_id, self.purchase_line_id)
 
     @api.model
     def _check_totals(self, sale_lines, purchase_lines):
@@ -529,14 +531,20 @@ class BackorderPoLink(models.Model):
         return received
 
     def _mark_done(self, quantity):
-        """Links (oldest first) delivered in ``quantity``, partly for the last."""
-        for link in self:
+        """Links (oldest first) delivered in ``quantity``, partly for the last.
+
+        The delivered goods already count in the sales line's delivered
+        quantity: closed one at a time, the links still received would exceed
+        what is left to deliver in between. So the totals are checked once,
+        when all of them are closed (the commit-time guard checks them too)."""
+        for link in self.with_context(backorder_link_closing=True):
             rounding = link.product_uom_id.rounding or 0.01
             if float_compare(quantity, 0, precision_rounding=rounding) <= 0:
                 break
             take = min(link.quantity, quantity)
             link._split_off(take, "done")
             quantity -= take
+        self._check_totals(self.sale_line_id, self.purchase_line_id)
 
     def _reserve_delivery(self, quantity, location):
         """Reserve up to ``quantity`` (product unit) at ``location`` for the

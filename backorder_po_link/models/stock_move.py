@@ -17,7 +17,11 @@ class StockMove(models.Model):
 
     def _action_assign(self, force_qty=False):
         res = super()._action_assign(force_qty=force_qty)
-        if not self.env.context.get("backorder_link_receiving"):
+        context = self.env.context
+        if not (
+            context.get("backorder_link_receiving")
+            or context.get("backorder_link_delivering")
+        ):
             # Stock reserved from elsewhere: links beyond the rest are released.
             sale_lines = self.sale_line_id.filtered("backorder_linked_qty")
             if sale_lines:
@@ -25,8 +29,18 @@ class StockMove(models.Model):
         return res
 
     def _action_done(self, cancel_backorder=False):
-        moves = super()._action_done(cancel_backorder=cancel_backorder)
+        # Before it returns, Odoo reserves the transfer's backorder and the
+        # next step: the goods just delivered then count as delivered on the
+        # sales line while the links they close are still received, and
+        # reconciling at that point would take the links of the rest away.
+        # The links follow once the delivery closed them.
+        moves = (
+            super(StockMove, self.with_context(backorder_link_delivering=True))
+            ._action_done(cancel_backorder=cancel_backorder)
+            .with_env(self.env)
+        )
         moves._backorder_mark_delivered()
+        moves._backorder_reconcile_after_step()
         return moves
 
     # ------------------------------------------------------------------
@@ -90,6 +104,16 @@ class StockMove(models.Model):
     # ------------------------------------------------------------------
     # Delivery
     # ------------------------------------------------------------------
+    def _backorder_reconcile_after_step(self):
+        """A step that is not the delivery to the customer (a pick, a pack)
+        done: what Odoo reserved meanwhile for its sales lines (the step's
+        backorder) was not followed by the links yet."""
+        sale_lines = self.filtered(
+            lambda m: m.state == "done" and m.location_dest_id.usage != "customer"
+        ).sale_line_id.filtered("backorder_linked_qty")
+        if sale_lines:
+            self.env["backorder.allocator"].sudo()._reconcile(sale_lines=sale_lines)
+
     def _backorder_mark_delivered(self):
         """Deliveries done: received links become done, oldest first, in the
         quantity delivered; links of lines delivered from other stock shrink."""

@@ -11,5 +11,6 @@ from . import test_odoo_purchases
 from . import test_performance
 from . import test_properties
 from . import test_purchase
+from . import test_routes
 from . import test_rpc_rights
 from . import test_ui
