@@ -152,6 +152,60 @@ class BackorderRules(models.AbstractModel):
             supply=self._supply_line_sql(),
         )
 
+    @api.model
+    def _own_purchase_query(self, sale_line_ids=None, purchase_line_ids=None):
+        """``(sale_line_id, purchase_line_id)``: the confirmed purchase lines
+        Odoo made for given sales lines (on order or dropship): those whose
+        moves lead, through ``move_dest_ids``, to the sales line's moves.
+        Given sales lines, the chains are walked up from their moves; given
+        purchase lines, down from their receipts."""
+        if sale_line_ids is not None:
+            start = SQL(
+                "SELECT m.sale_line_id, m.id FROM stock_move m"
+                " WHERE m.sale_line_id = ANY(%s) AND m.state != 'cancel'",
+                list(sale_line_ids),
+            )
+            step = SQL(
+                "SELECT chain.line_id, rel.move_orig_id FROM chain"
+                " JOIN stock_move_move_rel rel ON rel.move_dest_id = chain.move_id"
+            )
+            pair = SQL("chain.line_id, cm.purchase_line_id")
+            found = SQL("cm.purchase_line_id IS NOT NULL")
+        else:
+            start = SQL(
+                "SELECT m.purchase_line_id, m.id FROM stock_move m"
+                " WHERE m.purchase_line_id = ANY(%s) AND m.state != 'cancel'",
+                list(purchase_line_ids),
+            )
+            step = SQL(
+                "SELECT chain.line_id, rel.move_dest_id FROM chain"
+                " JOIN stock_move_move_rel rel ON rel.move_orig_id = chain.move_id"
+            )
+            pair = SQL("cm.sale_line_id, chain.line_id")
+            found = SQL("cm.sale_line_id IS NOT NULL")
+        return SQL(
+            """
+            WITH RECURSIVE chain(line_id, move_id) AS (%(start)s UNION %(step)s)
+            SELECT DISTINCT %(pair)s
+              FROM chain
+              JOIN stock_move cm ON cm.id = chain.move_id
+              JOIN purchase_order_line pol ON pol.id = %(pol_id)s
+              JOIN purchase_order po ON po.id = pol.order_id
+             WHERE %(found)s
+               AND cm.state != 'cancel'
+               AND po.state IN ('purchase', 'done')
+               AND %(spoken_for)s
+            """,
+            start=start,
+            step=step,
+            pair=pair,
+            pol_id=SQL("cm.purchase_line_id")
+            if sale_line_ids is not None
+            else SQL("chain.line_id"),
+            found=found,
+            spoken_for=self._purchase_spoken_for_sql(),
+        )
+
     # ------------------------------------------------------------------
     # Backorders
     # ------------------------------------------------------------------

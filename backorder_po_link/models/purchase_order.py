@@ -43,6 +43,10 @@ class PurchaseOrder(models.Model):
     def button_approve(self, force=False):
         res = super().button_approve(force=force)
         self._backorder_link_on_confirm()
+        self.env["sale.order"]._backorder_queue_own_purchase_notification(
+            "confirmed",
+            self.filtered(lambda po: po.state in ("purchase", "done")).order_line,
+        )
         return res
 
     def _backorder_link_on_confirm(self):

@@ -55,20 +55,25 @@ class PurchaseOrderLine(models.Model):
         return res
 
     def _backorder_notify_date_change(self, old_dates):
-        """Tell the customers of linked backorders when the expected date
-        moved by more than their company's threshold."""
-        moved = self.env["backorder.po.link"]
-        for line in self:
-            old, new = old_dates.get(line.id), line.date_planned
-            if not old or not new:
-                continue
-            threshold = line.company_id.backorder_date_change_threshold
-            if abs((new - old).total_seconds()) > threshold * 86400:
-                moved |= line.sudo().backorder_link_ids.filtered(
-                    lambda link: link.state == "linked"
-                )
-        if moved:
-            self.env["sale.order"]._backorder_queue_notification("date_changed", moved)
+        """Tell the customers of linked backorders, and of the lines Odoo
+        bought these goods for, when the expected date moved by more than
+        their company's threshold."""
+        moved = self.filtered(
+            lambda line: (
+                old_dates.get(line.id)
+                and line.date_planned
+                and abs((line.date_planned - old_dates[line.id]).total_seconds())
+                > line.company_id.backorder_date_change_threshold * 86400
+            )
+        )
+        SaleOrder = self.env["sale.order"]
+        SaleOrder._backorder_queue_notification(
+            "date_changed",
+            moved.sudo().backorder_link_ids.filtered(
+                lambda link: link.state == "linked"
+            ),
+        )
+        SaleOrder._backorder_queue_own_purchase_notification("date_changed", moved)
 
     def unlink(self):
         self.check_access("unlink")

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.tools.misc import format_date, formatLang
 
 NOTIFY_KEY = "backorder_po_link.notifications"
+# Sales lines served by a purchase Odoo made for them (on order, dropship).
+NOTIFY_OWN_KEY = "backorder_po_link.notifications_own"
 
 
 class SaleOrder(models.Model):
@@ -92,23 +94,67 @@ class SaleOrder(models.Model):
         )
         if not links:
             return
-        precommit = self.env.cr.precommit
-        pending = precommit.data.setdefault(NOTIFY_KEY, {})
-        if not pending:
-            precommit.add(self.sudo()._backorder_send_notifications)
+        pending = self._backorder_pending_notifications(NOTIFY_KEY)
         for link in links:
             pending.setdefault((link.sale_order_id.id, event), set()).add(link.id)
+
+    @api.model
+    def _backorder_queue_own_purchase_notification(self, event, purchase_lines):
+        """The customers of the lines Odoo bought for themselves (Replenish
+        on Order, dropship) hear about their purchase as the customers of
+        linked lines do: ``purchase_lines`` call for an email of ``event``."""
+        if not purchase_lines or not self.env["res.company"].sudo().search_count(
+            [("backorder_notify_customer", "=", True)], limit=1
+        ):
+            return
+        rows = self.env.execute_query(
+            self.env["backorder.rules"]._own_purchase_query(
+                purchase_line_ids=purchase_lines.ids
+            )
+        )
+        sale_lines = (
+            self.env["sale.order.line"]
+            .sudo()
+            .browse(sorted({row[0] for row in rows}))
+            .filtered(
+                lambda line: (
+                    line.company_id.backorder_notify_customer
+                    and not line.order_id.partner_id.backorder_no_email
+                )
+            )
+        )
+        if not sale_lines:
+            return
+        pending = self._backorder_pending_notifications(NOTIFY_OWN_KEY)
+        for line in sale_lines:
+            pending.setdefault((line.order_id.id, event), set()).add(line.id)
+
+    @api.model
+    def _backorder_pending_notifications(self, key):
+        """The transaction's pending emails under ``key``; the first one
+        registers their sending just before the commit."""
+        precommit = self.env.cr.precommit
+        if NOTIFY_KEY not in precommit.data and NOTIFY_OWN_KEY not in precommit.data:
+            precommit.add(self.sudo()._backorder_send_notifications)
+        return precommit.data.setdefault(key, {})
 
     @api.model
     def _backorder_send_notifications(self):
         """Post one email per order and event to the customer; it waits in
         the mail queue (sent by the standard cron), never inline."""
         pending = self.env.cr.precommit.data.pop(NOTIFY_KEY, {})
-        for (order_id, event), link_ids in sorted(pending.items()):
+        own = self.env.cr.precommit.data.pop(NOTIFY_OWN_KEY, {})
+        for order_id, event in sorted(set(pending) | set(own)):
             order = self.browse(order_id).exists()
+            link_ids = pending.get((order_id, event), ())
             links = self.env["backorder.po.link"].browse(sorted(link_ids)).exists()
             links = links.filtered(lambda link: link.state != "cancel")
-            if not order or not links:
+            own_lines = (
+                self.env["sale.order.line"]
+                .browse(sorted(own.get((order_id, event), ())))
+                .exists()
+            )
+            if not order or not (links or own_lines):
                 continue
             template = order.company_id._backorder_template(event)
             if not template:
@@ -116,6 +162,7 @@ class SaleOrder(models.Model):
             order.with_context(
                 mail_notify_force_send=False,
                 backorder_link_ids=links.ids,
+                backorder_own_line_ids=own_lines.ids,
             ).message_post_with_source(
                 template,
                 message_type="comment",
@@ -123,10 +170,11 @@ class SaleOrder(models.Model):
                 partner_ids=order.partner_id.ids,
             )
 
-    def _get_backorder_notification_lines(self, link_ids):
+    def _get_backorder_notification_lines(self, link_ids, own_line_ids=()):
         """Rows of an email: product, quantity and expected date of the given
-        links of this order, grouped per sales line, in the customer's
-        language."""
+        links of this order, grouped per sales line, then of the given lines
+        that Odoo's own purchase serves (on order, dropship), in the
+        customer's language."""
         self.ensure_one()
         order = self.with_context(lang=self.partner_id.lang)
         links = (
@@ -149,6 +197,31 @@ class SaleOrder(models.Model):
                     "date": format_date(
                         order.env,
                         max(line_links.mapped("expected_date")),
+                        lang_code=self.partner_id.lang,
+                    ),
+                }
+            )
+        own_lines = (
+            order.env["sale.order.line"]
+            .sudo()
+            .browse(own_line_ids)
+            .filtered(lambda line: line.order_id == self)
+        )
+        for sale_line in own_lines:
+            if not sale_line.backorder_expected_date:
+                continue
+            rows.append(
+                {
+                    "product": sale_line.product_id.display_name,
+                    "quantity": formatLang(
+                        order.env,
+                        sale_line.product_uom_qty - sale_line.qty_delivered,
+                        dp="Product Unit of Measure",
+                    ),
+                    "uom": sale_line.product_uom.name,
+                    "date": format_date(
+                        order.env,
+                        sale_line.backorder_expected_date,
                         lang_code=self.partner_id.lang,
                     ),
                 }
@@ -191,6 +264,21 @@ class SaleOrder(models.Model):
                         )
                         if state == "linked"
                         else "",
+                    }
+                )
+            if not active and line.backorder_status == "linked":
+                # Odoo's own purchase for the line (on order, dropship).
+                rows.append(
+                    {
+                        "product": line.product_id.display_name,
+                        "quantity": formatLang(
+                            self.env,
+                            line.product_uom_qty - line.qty_delivered,
+                            dp="Product Unit of Measure",
+                        ),
+                        "uom": line.product_uom.name,
+                        "status": self.env._("On order"),
+                        "date": format_date(self.env, line.backorder_expected_date),
                     }
                 )
             if line.backorder_qty > 0:

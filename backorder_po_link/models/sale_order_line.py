@@ -90,13 +90,17 @@ class SaleOrderLine(models.Model):
         """The first of: backordered (something no one covers), on order
         (awaiting receipt, with the expected date), ready (received)."""
         labels = dict(self._fields["backorder_status"]._description_selection(self.env))
+        own = self._backorder_own_purchase_lines()
         for line in self:
             states = set(line.backorder_link_ids.mapped("state"))
+            awaited = own.get(line.id, self.env["purchase.order.line"]).filtered(
+                lambda pol: pol.qty_received < pol.product_qty
+            )
             if line.state != "sale":
                 status = False
             elif line.backorder_qty > 0:
                 status = "backordered"
-            elif "linked" in states:
+            elif "linked" in states or awaited:
                 status = "linked"
             elif "received" in states:
                 status = "ready"
@@ -127,13 +131,44 @@ class SaleOrderLine(models.Model):
         positive = operator in (">", "!=")
         return [("id", "in" if positive else "not in", SQL("(%s)", query))]
 
-    @api.depends("backorder_link_ids.expected_date", "backorder_link_ids.state")
+    @api.depends(
+        "backorder_link_ids.expected_date",
+        "backorder_link_ids.state",
+        "move_ids.state",
+    )
     def _compute_backorder_expected_date(self):
+        """The latest expected arrival of what the line awaits: its links, or
+        the purchase Odoo made for it (on order, dropship)."""
         groups = self.env["backorder.po.link"]._read_group(
             [("sale_line_id", "in", self.ids), ("state", "=", "linked")],
             ["sale_line_id"],
             ["expected_date:max"],
         )
         dates = {line.id: date for line, date in groups}
+        own = self._backorder_own_purchase_lines()
         for line in self:
-            line.backorder_expected_date = dates.get(line.id, False)
+            awaited = own.get(line.id, self.env["purchase.order.line"]).filtered(
+                lambda pol: pol.qty_received < pol.product_qty
+            )
+            line.backorder_expected_date = dates.get(line.id) or max(
+                awaited.mapped("date_planned"), default=False
+            )
+
+    def _backorder_own_purchase_lines(self):
+        """``{sale_line_id: purchase lines}``: the confirmed purchases Odoo
+        made for these lines itself (Replenish on Order, dropship). They are
+        never linked, but the customer sees them as linked lines."""
+        ids = [line_id for line_id in self.ids if line_id]
+        if not ids:
+            return {}
+        for model in ("stock.move", "purchase.order", "purchase.order.line"):
+            self.env[model].flush_model()
+        own = {}
+        PurchaseLine = self.env["purchase.order.line"].sudo()
+        for sale_line_id, pol_id in self.env.execute_query(
+            self.env["backorder.rules"]._own_purchase_query(sale_line_ids=ids)
+        ):
+            own[sale_line_id] = own.get(
+                sale_line_id, PurchaseLine
+            ) | PurchaseLine.browse(pol_id)
+        return own

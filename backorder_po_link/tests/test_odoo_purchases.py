@@ -3,6 +3,8 @@
 """Purchases Odoo makes for one customer (Replenish on Order, dropship), kits
 and archived products: never supply or backorders to link elsewhere."""
 
+from datetime import timedelta
+
 from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
@@ -97,6 +99,49 @@ class TestPurchaseOnOrder(OdooPurchasesCommon):
         self.assertEqual(older.order_line.backorder_qty, 5)
         self.assertAuditClean()
 
+    def test_purchase_on_order_shows_like_a_linked_line(self):
+        """The MTO customer sees the purchase made for them as a linked line:
+        badge with the expected date, an email, the portal, a date change."""
+        self.company.backorder_notify_customer = True
+        self.customer_2.email = "gemini@example.com"
+        mto, purchase = self._order_on_route(self.route_mto, 4, self.customer_2)
+        line = mto.order_line
+        self.assertFalse(line.backorder_status, "nothing on order yet")
+        purchase.button_confirm()
+        self.env.invalidate_all()
+        pol = purchase.order_line
+        self.assertEqual(line.backorder_status, "linked")
+        self.assertEqual(line.backorder_expected_date, pol.date_planned)
+        self.assertIn("On order", line.backorder_badge)
+        self.env.cr.precommit.run()
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "sale.order"), ("res_id", "=", mto.id)]
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.recipient_ids, self.customer_2)
+        self.assertIn("Oak Chair", mail.body_html)
+        self.assertIn(pol.date_planned.strftime("%m/%d/%Y"), mail.body_html)
+        self.assertNotIn(purchase.name, mail.body_html)
+        rows = mto._get_backorder_portal_lines()
+        self.assertEqual(
+            [(r["product"], r["status"]) for r in rows], [("Oak Chair", "On order")]
+        )
+        # The vendor is late: the customer hears the new date.
+        with Form(purchase) as po_form, po_form.order_line.edit(0) as po_line:
+            po_line.date_planned = pol.date_planned + timedelta(days=10)
+        self.env.cr.precommit.run()
+        mails = self.env["mail.mail"].search(
+            [("model", "=", "sale.order"), ("res_id", "=", mto.id)]
+        )
+        self.assertEqual(len(mails), 2)
+        self.env.invalidate_all()
+        self.assertEqual(line.backorder_expected_date, pol.date_planned)
+        # Received: nothing awaited any more.
+        self._validate(purchase.picking_ids)
+        self.env.invalidate_all()
+        self.assertNotEqual(line.backorder_status, "linked")
+        self.assertFalse(self._links())
+
     def test_purchase_on_order_cancelled_sale_frees_the_goods(self):
         """Once the order the goods were bought for is cancelled, nobody
         waits for them: they are supply for the next backorder."""
@@ -149,6 +194,13 @@ class TestDropship(OdooPurchasesCommon):
                     "quantity": 1,
                 }
             )
+        # The dropship customer sees the purchase as an order line on order.
+        self.env.invalidate_all()
+        self.assertEqual(dropship.order_line.backorder_status, "linked")
+        self.assertEqual(
+            dropship.order_line.backorder_expected_date,
+            purchase.order_line.date_planned,
+        )
         # The vendor ships to the customer: the dropship order is delivered,
         # the older backorder still waits.
         self._validate(purchase.picking_ids)
