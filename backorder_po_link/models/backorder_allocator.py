@@ -1003,10 +1003,22 @@ class BackorderAllocator(models.AbstractModel):
     # Batch run and dry run
     # ------------------------------------------------------------------
     @api.model
-    def _run_batch(self, companies=None):
+    def _batch_companies(self, companies=None):
+        """The companies a batch run links: those of ``companies`` (default:
+        all) that link backorders (``res.company._backorder_linking_companies``)."""
+        if companies is None:
+            companies = self.env["res.company"].sudo().search([])
+        return companies.sudo()._backorder_linking_companies()
+
+    @api.model
+    def _run_batch(self, companies=None, products=None):
         """All free supply against all eligible backorders (the scheduled
-        action and the manual "Auto-Link Backorders" run)."""
-        return self._allocate("batch", companies=companies)
+        action and the manual "Auto-Link Backorders" run), in the companies
+        that link backorders; ``products`` restricts it (a queue job's chunk)."""
+        companies = self._batch_companies(companies)
+        if not companies:
+            return self.env["backorder.po.link"]
+        return self._allocate("batch", products=products, companies=companies)
 
     @api.model
     def _cron_auto_link(self):
@@ -1015,8 +1027,11 @@ class BackorderAllocator(models.AbstractModel):
     @api.model
     def _explain(self, companies=None):
         """Dry run of the batch: ``(pairs, demands, reasons)`` where ``reasons``
-        maps each sales line left (partly) unlinked to why. Writes nothing."""
-        companies = companies or self.env["res.company"].sudo().search([])
+        maps each sales line left (partly) unlinked to why. Writes nothing.
+        Like the batch, it covers the companies that link backorders only."""
+        companies = self._batch_companies(companies)
+        if not companies:
+            return [], [], {}
         products = self.env["product.product"].browse(
             self._all_demanded_product_ids(companies.ids)
         )

@@ -3,9 +3,62 @@
 """The company's rules, in the flows of a real Odoo: a confirmed line's
 quantity changed, the batch in several companies, the minimum deposit."""
 
+from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from .common import BackorderCommon
+
+
+class MultiCompanyMixin:
+    """Orders in a company other than the user's main one (used by the queue
+    addon's tests too)."""
+
+    @classmethod
+    def _create_company(cls, name, **vals):
+        company = cls.env["res.company"].create({"name": name, **vals})
+        cls.env.user.company_ids |= company
+        return company
+
+    @classmethod
+    def _create_company_so(cls, company, lines):
+        order = (
+            cls.env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": cls.customer.id,
+                    "company_id": company.id,
+                    "order_line": [
+                        Command.create({"product_id": p.id, "product_uom_qty": q})
+                        for p, q in lines
+                    ],
+                }
+            )
+        )
+        order.action_confirm()
+        return order
+
+    @classmethod
+    def _create_company_po(cls, company, lines):
+        order = (
+            cls.env["purchase.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": cls.vendor.id,
+                    "company_id": company.id,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": p.id, "product_qty": q, "price_unit": 60.0}
+                        )
+                        for p, q in lines
+                    ],
+                }
+            )
+        )
+        order.button_confirm()
+        return order
 
 
 @tagged("post_install", "-at_install")
@@ -121,3 +174,93 @@ class TestQuantityChange(BackorderCommon):
         self.assertEqual(first.order_line.backorder_qty, 0)
         self.assertEqual(second.order_line.backorder_qty, 2)
         self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+
+
+@tagged("post_install", "-at_install")
+class TestCompanySwitches(MultiCompanyMixin, BackorderCommon):
+    """The batch, by hand, nightly or as a dry run, links in the companies
+    that link backorders only."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.other = cls._create_company("Switched Off Co")
+        cls.company.write(
+            {
+                "backorder_link_on_po_confirm": False,
+                "backorder_link_on_so_confirm": False,
+            }
+        )
+        # Backorders and supply in both companies, nothing linked yet.
+        cls.so = cls._create_so([(cls.product, 3)])
+        cls.po = cls._create_po([(cls.product, 5)])
+        cls.other_so = cls._create_company_so(cls.other, [(cls.product, 2)])
+        cls.other_po = cls._create_company_po(cls.other, [(cls.product, 4)])
+        # The main company links backorders (on PO confirmation only).
+        cls.company.backorder_link_on_po_confirm = True
+        cls.manager = cls._new_user(
+            "bo_rules_manager",
+            "backorder_po_link.group_backorder_manager,"
+            "sales_team.group_sale_salesman_all_leads,purchase.group_purchase_user,"
+            "stock.group_stock_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set((cls.company | cls.other).ids)],
+        )
+
+    def _wizard(self, companies):
+        env = self.env(
+            user=self.manager, context={"allowed_company_ids": companies.ids}
+        )
+        return env["backorder.auto.link.wizard"].create({})
+
+    def test_rule(self):
+        Company = self.env["res.company"]
+        self.assertEqual(
+            (self.company | self.other)._backorder_linking_companies(), self.company
+        )
+        self.other.backorder_link_on_so_confirm = True
+        self.assertTrue(self.other._backorder_relink_enabled())
+        self.assertEqual(
+            (self.company | self.other)._backorder_linking_companies(),
+            self.company | self.other,
+        )
+        self.assertFalse(Company._backorder_linking_companies())
+
+    def test_nightly_run_leaves_companies_with_every_switch_off(self):
+        cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
+        cron.method_direct_trigger()
+        self.assertLinks(self._links(state="linked"), [(self.so, self.po, 3)])
+        self.assertFalse(self.other_so.backorder_link_ids)
+        self.assertEqual(self.other_so.order_line.backorder_qty, 2)
+        self.assertEqual(self.other_po.order_line.backorder_free_qty, 4)
+        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        # Switched on, the other company is linked by the next run.
+        self.other.backorder_link_on_so_confirm = True
+        cron.method_direct_trigger()
+        self.assertLinks(
+            self._links(state="linked"),
+            [(self.so, self.po, 3), (self.other_so, self.other_po, 2)],
+        )
+        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+
+    def test_wizard_previews_and_links_the_linking_companies_only(self):
+        both = self.company | self.other
+        wizard = self._wizard(both)
+        wizard.action_preview()
+        self.assertEqual(wizard.line_ids.sale_order_id, self.so)
+        self.assertEqual(wizard.link_count, 1)
+        self.assertEqual(wizard.unlinked_count, 0)
+        self.assertFalse(self._links())
+        action = self._wizard(both).action_link()
+        links = self.env["backorder.po.link"].search(action["domain"])
+        self.assertLinks(links, [(self.so, self.po, 3)])
+        self.assertFalse(self.other_so.backorder_link_ids)
+        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+
+    def test_wizard_in_a_company_with_every_switch_off_says_so(self):
+        wizard = self._wizard(self.other)
+        with self.assertRaisesMsg(UserError, "None of the selected companies"):
+            wizard.action_preview()
+        with self.assertRaisesMsg(UserError, "None of the selected companies"):
+            wizard.action_link()
+        self.assertFalse(self._links())
