@@ -3,7 +3,11 @@
 """The company's rules, in the flows of a real Odoo: a confirmed line's
 quantity changed, the batch in several companies, the minimum deposit."""
 
-from odoo import Command
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
@@ -264,3 +268,232 @@ class TestCompanySwitches(MultiCompanyMixin, BackorderCommon):
         with self.assertRaisesMsg(UserError, "None of the selected companies"):
             wizard.action_link()
         self.assertFalse(self._links())
+
+
+@tagged("post_install", "-at_install")
+class TestDeposit(BackorderCommon):
+    """The minimum deposit: what the customer really paid, in the order's
+    currency. Supply is on order before the payments (confirmed while PO
+    linking is off); the batch then links what the rule lets through."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.backorder_link_on_po_confirm = False
+        cls.po = cls._create_po([(cls.product, 20)])
+        # A provider as Odoo's own payment tests make one.
+        cls.provider = cls.env["payment.provider"].create(
+            {
+                "name": "Test Provider",
+                "code": "none",
+                "state": "test",
+                "is_published": True,
+                "payment_method_ids": [
+                    Command.set([cls.env.ref("payment.payment_method_unknown").id])
+                ],
+            }
+        )
+        cls.env.ref("payment.payment_method_unknown").active = True
+        code = "EUR" if cls.company.currency_id.name != "EUR" else "USD"
+        cls.foreign = (
+            cls.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", code)])
+        )
+        cls.foreign.active = True
+        cls.paid_on = fields.Date.today() - timedelta(days=10)
+        # Ten days ago one unit of the company's currency bought 0.5 of the
+        # foreign one (a foreign unit was worth 2); today it buys 2.
+        cls.env["res.currency.rate"].create(
+            [
+                {
+                    "name": cls.paid_on,
+                    "rate": 0.5,
+                    "currency_id": cls.foreign.id,
+                    "company_id": cls.company.id,
+                },
+                {
+                    "name": fields.Date.today(),
+                    "rate": 2.0,
+                    "currency_id": cls.foreign.id,
+                    "company_id": cls.company.id,
+                },
+            ]
+        )
+        cls._sequence = 0
+
+    def _pay_online(self, order, amount, currency=None, state="done", on=None):
+        """A payment transaction of ``order``, confirmed as the provider would
+        (``_set_done`` / ``_set_authorized`` / ``_set_canceled``) on ``on``."""
+        type(self)._sequence += 1
+        tx = self.env["payment.transaction"].create(
+            {
+                "provider_id": self.provider.id,
+                "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
+                "amount": amount,
+                "currency_id": (currency or order.currency_id).id,
+                "partner_id": order.partner_id.id,
+                "reference": f"BO-RULES-{self._sequence}",
+                "operation": "online_redirect",
+                "sale_order_ids": [Command.set(order.ids)],
+            }
+        )
+        setter = {
+            "done": tx._set_done,
+            "authorized": tx._set_authorized,
+            "cancel": tx._set_canceled,
+        }[state]
+        with freeze_time(on or fields.Datetime.now()):
+            setter()
+        return tx
+
+    def _down_payment(self, order, percent):
+        wizard = (
+            self.env["sale.advance.payment.inv"]
+            .with_context(active_model="sale.order", active_ids=order.ids)
+            .create({"advance_payment_method": "percentage", "amount": percent})
+        )
+        wizard.create_invoices()
+        invoice = order.invoice_ids.filtered(lambda m: m.state == "draft")
+        invoice.action_post()
+        return invoice
+
+    def _register_payment(self, invoice):
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({})._create_payments()
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
+    def _credit_note(self, invoice):
+        action = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "Deposit back"})
+            .refund_moves()
+        )
+        credit_note = self.env["account.move"].browse(action["res_id"])
+        credit_note.action_post()
+        self.assertEqual(credit_note.move_type, "out_refund")
+        return credit_note
+
+    def _reasons(self):
+        """The dry run: why each backorder would stay unlinked (False: it
+        would be linked)."""
+        wizard = self.env["backorder.auto.link.wizard"].create({})
+        wizard.action_preview()
+        return {line.sale_order_id: line.reason for line in wizard.line_ids}
+
+    def _batch(self):
+        action = self.env["backorder.auto.link.wizard"].create({}).action_link()
+        return self.env["backorder.po.link"].search(action["domain"])
+
+    def test_payment_in_another_currency_at_the_rate_of_its_date(self):
+        self.company.backorder_min_deposit_percent = 50
+        total = self._create_so([(self.product, 1)], confirm=False).amount_total
+        # A quarter of the total in foreign money paid ten days ago was worth
+        # half of it then (an eighth at today's rate).
+        then = self._create_so([(self.product, 1)], days_ago=2)
+        self._pay_online(then, total / 4, self.foreign, on=self.paid_on)
+        # 0.6 of it in foreign money paid today is worth 0.3: short.
+        today = self._create_so([(self.product, 1)], days_ago=1)
+        self._pay_online(today, total * 0.6, self.foreign)
+        self.assertEqual(self._reasons(), {then: False, today: "deposit"})
+        self.assertLinks(self._batch(), [(then, self.po, 1)])
+        self.assertFalse(today.backorder_link_ids)
+        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+
+    def test_cancelled_refunded_and_voided_payments_do_not_count(self):
+        self.company.backorder_min_deposit_percent = 30
+        cancelled = self._create_so([(self.product, 1)], days_ago=5)
+        self._pay_online(cancelled, cancelled.amount_total, state="cancel")
+        refunded = self._create_so([(self.product, 1)], days_ago=4)
+        tx = self._pay_online(refunded, refunded.amount_total * 0.5)
+        tx.action_refund(amount_to_refund=refunded.amount_total * 0.3)
+        refund = tx.child_transaction_ids
+        self.assertEqual(refund.operation, "refund")
+        self.assertEqual(self._reasons()[refunded], "deposit", "refund requested")
+        refund._set_done()
+        # Half authorized, a fifth captured and the rest voided: a fifth paid.
+        self.provider.support_manual_capture = "partial"  # as Odoo's tests do
+        voided = self._create_so([(self.product, 1)], days_ago=3)
+        tx = self._pay_online(voided, voided.amount_total * 0.5, state="authorized")
+        self.env["payment.capture.wizard"].with_context(
+            active_model="payment.transaction", active_ids=tx.ids
+        ).create(
+            {
+                "amount_to_capture": voided.amount_total * 0.2,
+                "void_remaining_amount": True,
+            }
+        ).action_capture()
+        capture, void = tx.child_transaction_ids.sorted("id")
+        capture._set_done()
+        void._set_canceled()
+        self.assertEqual(tx.state, "done")
+        # Half paid, a tenth refunded: still 40 %.
+        kept = self._create_so([(self.product, 1)], days_ago=2)
+        tx = self._pay_online(kept, kept.amount_total * 0.5)
+        tx.action_refund(amount_to_refund=kept.amount_total * 0.1)
+        tx.child_transaction_ids._set_done()
+        # A refund the provider refused gives nothing back.
+        failed = self._create_so([(self.product, 1)], days_ago=1)
+        tx = self._pay_online(failed, failed.amount_total * 0.5)
+        tx.action_refund(amount_to_refund=failed.amount_total * 0.5)
+        tx.child_transaction_ids._set_error("Refused")
+        self.assertEqual(
+            self._reasons(),
+            {
+                cancelled: "deposit",
+                refunded: "deposit",
+                voided: "deposit",
+                kept: False,
+                failed: False,
+            },
+        )
+        self.assertLinks(self._batch(), [(kept, self.po, 1), (failed, self.po, 1)])
+        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+
+    def test_credit_note_takes_the_down_payment_back(self):
+        self.company.backorder_min_deposit_percent = 50
+        so = self._create_so([(self.product, 2)])
+        invoice = self._down_payment(so, 50)
+        self._register_payment(invoice)
+        self.assertEqual(self._reasons(), {so: False})
+        self._credit_note(invoice)
+        self.assertEqual(self._reasons(), {so: "deposit"})
+        self.assertFalse(self._batch())
+        self.assertEqual(so.order_line[0].backorder_qty, 2)
+        # A new down payment, paid, counts again.
+        self._register_payment(self._down_payment(so, 50))
+        self.assertLinks(self._batch(), [(so, self.po, 2)])
+        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+
+    def test_credit_note_of_an_unpaid_down_payment_takes_nothing(self):
+        """A down payment never paid and reversed counts nothing either way:
+        the paid one still does."""
+        self.company.backorder_min_deposit_percent = 30
+        so = self._create_so([(self.product, 2)])
+        self._credit_note(self._down_payment(so, 40))
+        self._register_payment(self._down_payment(so, 30))
+        self.assertEqual(self._reasons(), {so: False})
+
+    def test_down_payment_paid_by_an_online_payment_counts_once(self):
+        """An online payment of 30 %, then a down-payment invoice: Odoo links
+        the invoice to the payment and reconciles them. 30 % paid, not 60."""
+        self.company.backorder_min_deposit_percent = 50
+        so = self._create_so([(self.product, 2)])
+        tx = self._pay_online(so, so.amount_total * 0.3)
+        invoice = self._down_payment(so, 30)
+        self.assertEqual(invoice.transaction_ids, tx)
+        # The payment Odoo's post-processing books for the transaction (on a
+        # bank journal: the test provider has no payment method of its own).
+        journal = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.company.id)], limit=1
+        )
+        tx._create_payment(
+            journal_id=journal.id,
+            payment_method_line_id=journal.inbound_payment_method_line_ids[:1].id,
+        )
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(self._reasons(), {so: "deposit"})
+        self.company.backorder_min_deposit_percent = 30
+        self.assertEqual(self._reasons(), {so: False})
