@@ -378,37 +378,161 @@ class BackorderAllocator(models.AbstractModel):
     def _deposit_sql(self, scope):
         """The pieces of the demand query for the minimum deposit rule; when no
         company of the scope has the rule, none (planning the payments part
-        costs more than running the rest of the query for a sales order)."""
+        costs more than running the rest of the query for a sales order).
+
+        What an order has paid, in its currency (each amount converted at the
+        rate of its own date, as ``res.currency._convert`` does, see
+        :meth:`_convert_sql`), is the sum of
+
+        - its online payments (transactions authorized or done, not mere
+          validations of a payment method), each less its refunds (unless
+          cancelled or failed), its voided parts and the credit notes of the
+          down-payment invoices it paid, never below zero;
+        - its paid down-payment invoices that no such transaction paid (those
+          are counted once, as the transaction), each less the posted credit
+          notes that reverse it, never below zero.
+        """
         companies = self.env["res.company"].browse(scope["company_ids"])
         if not any(c.backorder_min_deposit_percent > 0 for c in companies):
             return {"paid_cte": SQL(), "paid_join": SQL(), "deposit_ok": SQL("TRUE")}
+
+        def converted(amount, currency, date):
+            """``amount`` in the order's currency, rounded as Odoo rounds it."""
+            return SQL(
+                "ROUND((%s)::numeric, o.decimal_places)",
+                self._convert_sql(
+                    amount, currency, SQL("o.currency_id"), SQL("o.root_id"), date
+                ),
+            )
+
+        def tx_date(alias):
+            # The date Odoo books the payment at; until then, when it was
+            # confirmed.
+            return SQL(
+                """COALESCE((SELECT pay.date FROM account_payment pay
+                              WHERE pay.id = %(tx)s.payment_id),
+                            %(tx)s.last_state_change::date,
+                            %(tx)s.create_date::date)""",
+                tx=SQL.identifier(alias),
+            )
+
+        def move_date(alias):
+            return SQL(
+                "COALESCE(%(am)s.invoice_date, %(am)s.date)",
+                am=SQL.identifier(alias),
+            )
+
+        def credit_notes(invoice_filter):
+            """What the posted credit notes reversing the invoices that
+            ``invoice_filter`` (on ``inv``) selects give back of this order's
+            down payments."""
+            return SQL(
+                """COALESCE((
+                    SELECT SUM(%(amount)s)
+                      FROM account_move cn
+                      JOIN account_move_line cnl ON cnl.move_id = cn.id
+                      JOIN sale_order_line_invoice_rel cnr
+                           ON cnr.invoice_line_id = cnl.id
+                      JOIN sale_order_line cndp ON cndp.id = cnr.order_line_id
+                     WHERE cn.reversed_entry_id IN (
+                               SELECT inv.id FROM account_move inv
+                                WHERE %(invoice_filter)s)
+                       AND cn.state = 'posted'
+                       AND cn.move_type = 'out_refund'
+                       AND cndp.is_downpayment
+                       AND cndp.order_id = o.order_id), 0)""",
+                amount=converted(
+                    SQL("cnl.price_total"), SQL("cn.currency_id"), move_date("cn")
+                ),
+                invoice_filter=invoice_filter,
+            )
+
         return {
             "paid_cte": SQL(
                 """,
+            deposit_orders AS (
+                SELECT so.id AS order_id, so.currency_id, cur.decimal_places,
+                       -- Rates live on the root company (res.company.root_id).
+                       split_part(dc.parent_path, '/', 1)::int AS root_id
+                  FROM sale_order so
+                  JOIN res_company dc ON dc.id = so.company_id
+                  JOIN res_currency cur ON cur.id = so.currency_id
+                 WHERE so.id IN (SELECT order_id FROM lines WHERE min_deposit > 0)
+            ),
             paid AS (
                 SELECT x.order_id, SUM(x.amount) AS amount
                   FROM (
-                    SELECT rel.sale_order_id AS order_id, tx.amount
-                      FROM sale_order_transaction_rel rel
+                    SELECT o.order_id, GREATEST(
+                               %(tx_amount)s
+                               + COALESCE((
+                                   SELECT SUM(%(child_amount)s)
+                                     FROM payment_transaction ch
+                                    WHERE ch.source_transaction_id = tx.id
+                                      AND ((ch.operation = 'refund'
+                                            AND ch.state NOT IN ('cancel', 'error'))
+                                        OR (ch.operation IS DISTINCT FROM 'refund'
+                                            AND ch.state = 'cancel'))), 0)
+                               - %(tx_credit_notes)s,
+                           0) AS amount
+                      FROM deposit_orders o
+                      JOIN sale_order_transaction_rel rel
+                           ON rel.sale_order_id = o.order_id
                       JOIN payment_transaction tx ON tx.id = rel.transaction_id
                      WHERE tx.state IN ('authorized', 'done')
-                       AND rel.sale_order_id IN (
-                           SELECT order_id FROM lines WHERE min_deposit > 0)
+                       AND COALESCE(tx.operation, '') NOT IN ('validation', 'refund')
                     UNION ALL
-                    SELECT dp.order_id, aml.price_total
-                      FROM sale_order_line dp
+                    SELECT o.order_id,
+                           GREATEST(SUM(%(invoice_amount)s) - %(invoice_credit_notes)s,
+                                    0) AS amount
+                      FROM deposit_orders o
+                      JOIN sale_order_line dp
+                           ON dp.order_id = o.order_id AND dp.is_downpayment
                       JOIN sale_order_line_invoice_rel r ON r.order_line_id = dp.id
                       JOIN account_move_line aml ON aml.id = r.invoice_line_id
                       JOIN account_move am ON am.id = aml.move_id
-                     WHERE dp.is_downpayment
-                       AND am.state = 'posted'
+                     WHERE am.state = 'posted'
                        AND am.move_type = 'out_invoice'
                        AND am.payment_state IN ('paid', 'in_payment')
-                       AND dp.order_id IN (
-                           SELECT order_id FROM lines WHERE min_deposit > 0)
+                       -- The down payment itself, not its deduction from a
+                       -- final invoice.
+                       AND aml.price_total > 0
+                       AND NOT EXISTS (
+                           SELECT FROM account_invoice_transaction_rel itr
+                             JOIN sale_order_transaction_rel str
+                                  ON str.transaction_id = itr.transaction_id
+                             JOIN payment_transaction itx
+                                  ON itx.id = itr.transaction_id
+                            WHERE itr.invoice_id = am.id
+                              AND str.sale_order_id = o.order_id
+                              AND itx.state IN ('authorized', 'done'))
+                  GROUP BY o.order_id, o.currency_id, o.decimal_places, o.root_id,
+                           am.id
                   ) x
               GROUP BY x.order_id
-            )"""
+            )""",
+                tx_amount=converted(
+                    SQL("tx.amount"), SQL("tx.currency_id"), tx_date("tx")
+                ),
+                # Refunds are negative amounts; a voided part is taken off.
+                child_amount=converted(
+                    SQL(
+                        "CASE WHEN ch.operation = 'refund'"
+                        " THEN ch.amount ELSE -ch.amount END"
+                    ),
+                    SQL("ch.currency_id"),
+                    tx_date("ch"),
+                ),
+                tx_credit_notes=credit_notes(
+                    SQL(
+                        "inv.id IN (SELECT invoice_id"
+                        " FROM account_invoice_transaction_rel"
+                        " WHERE transaction_id = tx.id)"
+                    )
+                ),
+                invoice_amount=converted(
+                    SQL("aml.price_total"), SQL("am.currency_id"), move_date("am")
+                ),
+                invoice_credit_notes=credit_notes(SQL("inv.id = am.id")),
             ),
             "paid_join": SQL("LEFT JOIN paid ON paid.order_id = lines.order_id"),
             "deposit_ok": SQL(
@@ -417,6 +541,41 @@ class BackorderAllocator(models.AbstractModel):
                        >= lines.min_deposit * lines.amount_total)"""
             ),
         }
+
+    @api.model
+    def _convert_sql(self, amount, from_currency, to_currency, company, date):
+        """SQL of ``res.currency._convert`` (unrounded) of ``amount`` from
+        ``from_currency`` to ``to_currency`` at ``date``, with the rates of
+        ``company`` (a root company) as ``res.currency._get_rates`` reads them:
+        the company's own rate before a shared one, the last one on or before
+        the date, else the first one, else 1."""
+
+        def rate(currency):
+            return SQL(
+                """COALESCE(
+                    (SELECT r.rate FROM res_currency_rate r
+                      WHERE r.currency_id = %(currency)s AND r.name <= %(date)s
+                        AND (r.company_id IS NULL OR r.company_id = %(company)s)
+                   ORDER BY r.company_id, r.name DESC LIMIT 1),
+                    (SELECT r.rate FROM res_currency_rate r
+                      WHERE r.currency_id = %(currency)s
+                        AND (r.company_id IS NULL OR r.company_id = %(company)s)
+                   ORDER BY r.company_id, r.name LIMIT 1),
+                    1.0)""",
+                currency=currency,
+                date=date,
+                company=company,
+            )
+
+        return SQL(
+            """CASE WHEN %(from_currency)s = %(to_currency)s THEN %(amount)s
+                    ELSE %(amount)s * %(to_rate)s / %(from_rate)s END""",
+            amount=amount,
+            from_currency=from_currency,
+            to_currency=to_currency,
+            to_rate=rate(to_currency),
+            from_rate=rate(from_currency),
+        )
 
     @api.model
     def _fetch_reachable_demand(self, budgets):
@@ -922,10 +1081,22 @@ class BackorderAllocator(models.AbstractModel):
     # Batch run and dry run
     # ------------------------------------------------------------------
     @api.model
-    def _run_batch(self, companies=None):
+    def _batch_companies(self, companies=None):
+        """The companies a batch run links: those of ``companies`` (default:
+        all) that link backorders (``res.company._backorder_linking_companies``)."""
+        if companies is None:
+            companies = self.env["res.company"].sudo().search([])
+        return companies.sudo()._backorder_linking_companies()
+
+    @api.model
+    def _run_batch(self, companies=None, products=None):
         """All free supply against all eligible backorders (the scheduled
-        action and the manual "Auto-Link Backorders" run)."""
-        return self._allocate("batch", companies=companies)
+        action and the manual "Auto-Link Backorders" run), in the companies
+        that link backorders; ``products`` restricts it (a queue job's chunk)."""
+        companies = self._batch_companies(companies)
+        if not companies:
+            return self.env["backorder.po.link"]
+        return self._allocate("batch", products=products, companies=companies)
 
     @api.model
     def _cron_auto_link(self):
@@ -934,8 +1105,11 @@ class BackorderAllocator(models.AbstractModel):
     @api.model
     def _explain(self, companies=None):
         """Dry run of the batch: ``(pairs, demands, reasons)`` where ``reasons``
-        maps each sales line left (partly) unlinked to why. Writes nothing."""
-        companies = companies or self.env["res.company"].sudo().search([])
+        maps each sales line left (partly) unlinked to why. Writes nothing.
+        Like the batch, it covers the companies that link backorders only."""
+        companies = self._batch_companies(companies)
+        if not companies:
+            return [], [], {}
         products = self.env["product.product"].browse(
             self._all_demanded_product_ids(companies.ids)
         )

@@ -107,10 +107,24 @@ class ResCompany(models.Model):
                     )
                 )
 
+    def _backorder_linking_companies(self):
+        """Those of these companies that link backorders: linking on PO or on
+        sales confirmation is switched on. The one definition behind the
+        settings' "every company that links backorders": the batch run (by
+        hand, nightly or in queue jobs), its dry run and re-linking after a
+        change work in these companies only; a company with every switch off
+        is never linked by an automation."""
+        return self.filtered(
+            lambda company: (
+                company.backorder_link_on_po_confirm
+                or company.backorder_link_on_so_confirm
+            )
+        )
+
     def _backorder_relink_enabled(self):
-        """Re-linking after a change runs where the company linked at all."""
+        """Re-linking after a change runs where the company links backorders."""
         self.ensure_one()
-        return self.backorder_link_on_po_confirm or self.backorder_link_on_so_confirm
+        return bool(self._backorder_linking_companies())
 
     def _backorder_template(self, event):
         """The email template of ``event`` for this company."""

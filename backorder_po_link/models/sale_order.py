@@ -45,18 +45,7 @@ class SaleOrder(models.Model):
     def _backorder_link_on_confirm(self):
         """Link the lines Odoo could not reserve to free quantity already on
         order, when the company and the user allow it."""
-        if not self.env.user.has_group("backorder_po_link.group_backorder_auto_link"):
-            return
-        Allocator = self.env["backorder.allocator"].sudo()
-        orders = self.filtered(
-            lambda so: so.state == "sale" and so.company_id.backorder_link_on_so_confirm
-        )
-        for company, company_orders in orders.grouped("company_id").items():
-            Allocator._allocate(
-                "so_confirm",
-                sale_lines=company_orders.order_line,
-                full_coverage_only=company.backorder_so_full_coverage_only,
-            )
+        return self.order_line._backorder_link_to_supply()
 
     def action_view_backorder_purchase_orders(self):
         self.ensure_one()

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, float_compare
 from odoo.tools.misc import format_date
 
 
@@ -53,12 +53,56 @@ class SaleOrderLine(models.Model):
     )
 
     def write(self, vals):
+        previous_qty = {}
+        if "product_uom_qty" in vals:
+            previous_qty = {
+                line.id: line.product_uom_qty for line in self if line.state == "sale"
+            }
         res = super().write(vals)
         if "product_uom_qty" in vals:
+            # Odoo has changed the delivery's moves by now (sale_stock's write):
+            # release what a lowered line no longer needs, then link what a
+            # raised line added.
             self.env["backorder.allocator"].sudo()._reconcile(
                 sale_lines=self.filtered("backorder_link_ids")
             )
+            self.filtered(
+                lambda line: (
+                    line.id in previous_qty
+                    and float_compare(
+                        line.product_uom_qty,
+                        previous_qty[line.id],
+                        precision_rounding=line.product_uom.rounding,
+                    )
+                    > 0
+                )
+            )._backorder_link_to_supply()
         return res
+
+    def _backorder_link_to_supply(self):
+        """Link what these lines of confirmed orders lack to free quantity
+        already on order, by the rules of sales confirmation: the company's
+        switch and full-coverage rule, the user's auto-link group (and, in the
+        allocator, every eligibility rule). Returns the new links."""
+        Link = self.env["backorder.po.link"]
+        if not self or not self.env.user.has_group(
+            "backorder_po_link.group_backorder_auto_link"
+        ):
+            return Link
+        lines = self.filtered(
+            lambda line: (
+                line.order_id.state == "sale"
+                and line.company_id.backorder_link_on_so_confirm
+            )
+        )
+        Allocator = self.env["backorder.allocator"].sudo()
+        for company, company_lines in lines.grouped("company_id").items():
+            Link |= Allocator._allocate(
+                "so_confirm",
+                sale_lines=company_lines,
+                full_coverage_only=company.backorder_so_full_coverage_only,
+            )
+        return Link
 
     @api.depends("backorder_link_ids.quantity", "backorder_link_ids.state")
     def _compute_backorder_linked_qty(self):

@@ -13,4 +13,5 @@ from . import test_properties
 from . import test_purchase
 from . import test_routes
 from . import test_rpc_rights
+from . import test_rules
 from . import test_ui

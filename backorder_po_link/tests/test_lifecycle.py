@@ -286,6 +286,8 @@ class TestLifecycle(BackorderCommon):
         new = self._create_so([(self.product, 3)], days_ago=1)
         po = self._create_po([(self.product, 4), (self.product_2, 5)])
         self.assertFalse(self._links())
+        # The batch works in companies that link backorders.
+        self.company.backorder_link_on_po_confirm = True
         wizard = self.env["backorder.auto.link.wizard"].create({})
         action = wizard.action_link()
         links = self.env["backorder.po.link"].search(action["domain"])
@@ -323,6 +325,8 @@ class TestLifecycle(BackorderCommon):
         self._create_po([(self.product, 5)])
         self._create_po([(self.product_2, 5)], picking_type_id=wh2.in_type_id.id)
         self._create_po([(product_3, 5)], allow_backorder_link=False)
+        # The dry run covers the companies that link backorders.
+        self.company.backorder_link_on_po_confirm = True
 
         wizard = self.env["backorder.auto.link.wizard"].create({})
         wizard.action_preview()

@@ -1,6 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 REASONS = [
     ("deposit", "Minimum deposit not paid"),
@@ -26,13 +27,28 @@ class BackorderAutoLinkWizard(models.TransientModel):
     link_count = fields.Integer(string="Links to Create", readonly=True)
     unlinked_count = fields.Integer(string="Backorders Left Unlinked", readonly=True)
 
+    def _linking_companies(self):
+        """The selected companies that link backorders: the batch and its dry
+        run leave the others alone, and say so when that is all of them."""
+        companies = self.env["backorder.allocator"]._batch_companies(self.env.companies)
+        if not companies:
+            raise UserError(
+                self.env._(
+                    "None of the selected companies links backorders: switch on "
+                    "Link Backorders on PO Confirmation or on Sales Confirmation "
+                    "in the Purchase settings first."
+                )
+            )
+        return companies
+
     def action_preview(self):
         """Dry run: fill the preview, write no link."""
         self.env["backorder.po.link"]._check_manager()
         self.ensure_one()
+        companies = self._linking_companies()
         Allocator = self.env["backorder.allocator"].sudo()
-        pairs, demands, reasons = Allocator._explain(companies=self.env.companies)
-        kits = Allocator._waiting_kit_lines(self.env.companies)
+        pairs, demands, reasons = Allocator._explain(companies=companies)
+        kits = Allocator._waiting_kit_lines(companies)
         self.line_ids.unlink()
         self.write(
             {
@@ -78,7 +94,7 @@ class BackorderAutoLinkWizard(models.TransientModel):
         links = (
             self.env["backorder.allocator"]
             .sudo()
-            ._run_batch(companies=self.env.companies)
+            ._run_batch(companies=self._linking_companies())
         )
         action = self.env["ir.actions.actions"]._for_xml_id(
             "backorder_po_link.backorder_po_link_action"

@@ -75,8 +75,11 @@ class BackorderAllocator(models.AbstractModel):
     def _enqueue_auto_link(self, companies=None):
         """One job per chunk of products on channel ``root.backorder`` (set on
         the job function). A chunk whose job is still waiting is not queued
-        again (identity key). Returns the delayed jobs."""
-        companies = companies or self.env["res.company"].sudo().search([])
+        again (identity key). Returns the delayed jobs. Like the synchronous
+        batch, only the companies that link backorders get jobs."""
+        companies = self._batch_companies(companies)
+        if not companies:
+            return []
         Product = self.env["product.product"]
         jobs = []
         for chunk in self._queue_chunks(self._queue_linkable_product_ids(companies)):
@@ -95,6 +98,8 @@ class BackorderAllocator(models.AbstractModel):
 
     @api.model
     def _job_auto_link(self, products, companies):
-        """Queue job: the batch run restricted to ``products``."""
-        links = self.sudo()._allocate("batch", products=products, companies=companies)
+        """Queue job: the batch run restricted to ``products``. The companies'
+        switches are read again: one switched off since the job was queued is
+        left alone."""
+        links = self.sudo()._run_batch(companies=companies, products=products)
         return self.env._("%s backorder link(s) created", len(links))

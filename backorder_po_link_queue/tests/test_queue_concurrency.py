@@ -67,6 +67,9 @@ class TestConcurrentChunkJobs(BaseCase):
                 }
             )
             po.button_confirm()
+            # Confirmed with linking off: the jobs link, in a company that
+            # links backorders.
+            company.backorder_link_on_po_confirm = True
             allocator = env["backorder.allocator"]
             a, b, c = products
             jobs = [

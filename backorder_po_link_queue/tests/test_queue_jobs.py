@@ -6,6 +6,7 @@ from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.backorder_po_link.tests.common import BackorderCommon
+from odoo.addons.backorder_po_link.tests.test_rules import MultiCompanyMixin
 from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.job import Job, identity_exact
 
@@ -19,7 +20,7 @@ from ..models.backorder_allocator import CHUNK_SIZE_PARAM
 
 
 @tagged("post_install", "-at_install")
-class TestQueueJobs(BackorderCommon):
+class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
     """The scheduled runs enqueue one job per chunk of products on channel
     root.backorder; performed, the jobs give what the synchronous run gives."""
 
@@ -64,6 +65,9 @@ class TestQueueJobs(BackorderCommon):
         new = self._create_so([(p1, 4), (p3, 2), (p5, 6)], days_ago=1)
         po = self._create_po([(p1, 5), (p2, 2), (p3, 3), (p4, 6), (p5, 2)])
         po_2 = self._create_po([(self.product_6, 5), (p3, 10)], days_ahead=20)
+        # Confirmed with linking off, so that the batch has work to do; the
+        # batch itself runs in the companies that link backorders.
+        self.company.backorder_link_on_po_confirm = True
         return old, new, po, po_2
 
     def _link_rows(self):
@@ -107,7 +111,7 @@ class TestQueueJobs(BackorderCommon):
             for chunk in self._chunks():
                 trap.assert_enqueued_job(
                     self.Allocator._job_auto_link,
-                    args=(chunk, self.companies),
+                    args=(chunk, self.company),
                     properties={"identity_key": identity_exact},
                 )
             self.assertEqual(
@@ -123,6 +127,47 @@ class TestQueueJobs(BackorderCommon):
             [(old, po, 3), (old, po_2, 1), (new, po_2, 2)],
         )
         self.assertEqual(self.Allocator._audit(), [])
+
+    def test_cron_queues_jobs_for_the_companies_that_link_backorders_only(self):
+        other = self._create_company("Switched Off Co")
+        p1, p2 = self.product, self.product_2
+        so = self._create_so([(p1, 3)])
+        po = self._create_po([(p1, 5)])
+        other_so = self._create_company_so(other, [(p1, 2), (p2, 2)])
+        self._create_company_po(other, [(p1, 4), (p2, 4)])
+        self.company.backorder_link_on_po_confirm = True
+        cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
+        with trap_jobs() as trap:
+            cron.method_direct_trigger()
+            # One job, for the product of the company that links, and for it.
+            trap.assert_jobs_count(1)
+            trap.assert_enqueued_job(
+                self.Allocator._job_auto_link,
+                args=(p1, self.company),
+                properties={"identity_key": identity_exact},
+            )
+            trap.perform_enqueued_jobs()
+        self.assertLinks(self._links(state="linked"), [(so, po, 3)])
+        self.assertFalse(other_so.backorder_link_ids)
+        self.assertEqual(other_so.order_line.mapped("backorder_qty"), [2, 2])
+        self.assertEqual(self.Allocator._audit(), [])
+        # No company links: nothing is queued.
+        self.company.backorder_link_on_po_confirm = False
+        with trap_jobs() as trap:
+            cron.method_direct_trigger()
+            trap.assert_jobs_count(0)
+
+    def test_job_reads_the_switches_when_it_runs(self):
+        """Linking switched off between the queueing and the run: the job
+        links nothing."""
+        self._make_backorders()
+        cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
+        with trap_jobs() as trap:
+            cron.method_direct_trigger()
+            trap.assert_jobs_count(3)
+            self.company.backorder_link_on_po_confirm = False
+            trap.perform_enqueued_jobs()
+        self.assertFalse(self._links())
 
     def test_chunk_size_parameter(self):
         self._make_backorders()
