@@ -577,6 +577,29 @@ class BackorderAllocator(models.AbstractModel):
         )
 
     @api.model
+    def _reserved_qty_query(self, sale_line_ids_query):
+        """``(sale_line_id, qty)``: the goods reserved in stock for the open
+        moves of these sales lines, in the product's unit: what their
+        received links may hold. Moves from outside the warehouse (a
+        customer's return) reserve nothing there."""
+        return SQL(
+            """
+            SELECT m.sale_line_id,
+                   SUM(CASE WHEN m.product_uom_qty > 0
+                       THEN m.quantity * m.product_qty / m.product_uom_qty
+                       ELSE 0 END) AS qty
+              FROM stock_move m
+              JOIN stock_location src ON src.id = m.location_id
+             WHERE m.sale_line_id IN (%(line_ids)s)
+               AND m.state IN %(move_states)s
+               AND src.usage = 'internal'
+          GROUP BY m.sale_line_id
+            """,
+            line_ids=sale_line_ids_query,
+            move_states=OPEN_MOVE_STATES,
+        )
+
+    @api.model
     def _pending_qty_query(self, line_filter):
         """``(sale_line_id, qty, active_qty)`` of the sales lines that
         ``line_filter`` (on ``l``) selects: what their links still await
@@ -1151,6 +1174,41 @@ class BackorderAllocator(models.AbstractModel):
                 )
             )
         if sale_lines:
+            # The sales lines with the units ORDERED_LEFT reads.
+            lines = SQL(
+                """sale_order_line sol
+                      JOIN sale_order so ON so.id = sol.order_id
+                      JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                      JOIN product_product pp ON pp.id = sol.product_id
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id"""
+            )
+            # Received links hold goods reserved for the delivery: beyond what
+            # is still reserved (delivery unreserved, cancelled, cut short,
+            # goods taken back), they go first, so that the links awaiting
+            # receipt are then measured against what the delivery lacks. A
+            # sales order no longer confirmed holds none.
+            released += self._release_rows(
+                "sale_line_id",
+                SQL(
+                    """
+                    SELECT sol.id,
+                           CASE WHEN so.state = 'sale' THEN GREATEST(LEAST(
+                               COALESCE(reserved.qty, 0), %(ordered_left)s
+                           ), 0) ELSE 0 END AS capacity
+                      FROM %(lines)s
+                 LEFT JOIN (%(reserved)s) reserved ON reserved.sale_line_id = sol.id
+                     WHERE sol.id = ANY(%(ids)s)
+                    """,
+                    ids=sale_lines.ids,
+                    lines=lines,
+                    ordered_left=ORDERED_LEFT,
+                    reserved=self._reserved_qty_query(
+                        SQL("SELECT unnest(%s::int[])", sale_lines.ids)
+                    ),
+                ),
+                state="received",
+            )
             released += self._release_rows(
                 "sale_line_id",
                 SQL(
@@ -1163,32 +1221,17 @@ class BackorderAllocator(models.AbstractModel):
                                     WHERE l.sale_line_id = sol.id
                                       AND l.state = 'received'), 0)
                            ), 0) ELSE 0 END AS capacity
-                      FROM sale_order_line sol
-                      JOIN sale_order so ON so.id = sol.order_id
-                      JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                      JOIN product_product pp ON pp.id = sol.product_id
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                      JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+                      FROM %(lines)s
                  LEFT JOIN (%(missing)s) missing ON missing.sale_line_id = sol.id
                      WHERE sol.id = ANY(%(ids)s)
                     """,
                     ids=sale_lines.ids,
+                    lines=lines,
                     ordered_left=ORDERED_LEFT,
                     missing=self._missing_qty_query(
                         SQL("SELECT unnest(%s::int[])", sale_lines.ids)
                     ),
                 ),
-            )
-            released += self._cancel_received(
-                SQL(
-                    """
-                    SELECT l.id FROM backorder_po_link l
-                      JOIN sale_order so ON so.id = l.sale_order_id
-                     WHERE l.sale_line_id = ANY(%s) AND l.state = 'received'
-                       AND so.state != 'sale'
-                    """,
-                    sale_lines.ids,
-                )
             )
         if not released:
             return [], []
@@ -1201,9 +1244,9 @@ class BackorderAllocator(models.AbstractModel):
         return sorted(sale_ids), sorted(purchase_ids)
 
     @api.model
-    def _release_rows(self, side_column, capacity_query):
-        """Cut the ``linked`` links of each line (``side_column``) down to the
-        line's capacity, keeping the oldest links whole. One statement."""
+    def _release_rows(self, side_column, capacity_query, state="linked"):
+        """Cut the links in ``state`` of each line (``side_column``) down to
+        the line's capacity, keeping the oldest links whole. One statement."""
         return self.env.execute_query(
             SQL(
                 """
@@ -1216,7 +1259,7 @@ class BackorderAllocator(models.AbstractModel):
                            ), 0) AS before
                       FROM backorder_po_link l
                       JOIN cap ON cap.id = l.%(side)s
-                     WHERE l.state = 'linked'
+                     WHERE l.state = %(state)s
                 ),
                 cut AS (
                     SELECT id, quantity,
@@ -1228,7 +1271,7 @@ class BackorderAllocator(models.AbstractModel):
                                        THEN ROUND(cut.keep::numeric, 6)
                                        ELSE l.quantity END,
                        state = CASE WHEN cut.keep > %(eps)s
-                                    THEN 'linked' ELSE 'cancel' END,
+                                    THEN %(state)s ELSE 'cancel' END,
                        write_date = now() AT TIME ZONE 'UTC',
                        write_uid = %(uid)s
                   FROM cut
@@ -1239,6 +1282,7 @@ class BackorderAllocator(models.AbstractModel):
                 """,
                 capacity=capacity_query,
                 side=SQL.identifier(side_column),
+                state=state,
                 eps=0.000001,
                 uid=self.env.uid,
             )
@@ -1357,14 +1401,7 @@ class BackorderAllocator(models.AbstractModel):
                 SELECT 'sales line ' || l.sale_line_id || ': ' || SUM(l.quantity)
                        || ' received, ' || COALESCE(MAX(r.qty), 0) || ' reserved'
                   FROM backorder_po_link l
-             LEFT JOIN (SELECT m.sale_line_id,
-                               SUM(CASE WHEN m.product_uom_qty > 0
-                                   THEN m.quantity * m.product_qty / m.product_uom_qty
-                                   ELSE 0 END) AS qty
-                          FROM stock_move m
-                         WHERE m.sale_line_id IS NOT NULL
-                           AND m.state IN %(move_states)s
-                      GROUP BY m.sale_line_id) r ON r.sale_line_id = l.sale_line_id
+             LEFT JOIN (%(reserved)s) r ON r.sale_line_id = l.sale_line_id
                  WHERE l.state = 'received'
               GROUP BY l.sale_line_id
                 HAVING SUM(l.quantity) > COALESCE(MAX(r.qty), 0) + 0.0001
@@ -1376,11 +1413,16 @@ class BackorderAllocator(models.AbstractModel):
                 SQL(
                     query,
                     ordered_left=ORDERED_LEFT,
-                    move_states=OPEN_MOVE_STATES,
                     missing=self._missing_qty_query(
                         SQL(
                             "SELECT sale_line_id FROM backorder_po_link"
                             " WHERE state = 'linked'"
+                        )
+                    ),
+                    reserved=self._reserved_qty_query(
+                        SQL(
+                            "SELECT sale_line_id FROM backorder_po_link"
+                            " WHERE state = 'received'"
                         )
                     ),
                 )
