@@ -1102,16 +1102,27 @@ class BackorderAllocator(models.AbstractModel):
     # Links follow changes
     # ------------------------------------------------------------------
     @api.model
-    def _reconcile(self, sale_lines=None, purchase_lines=None):
+    def _reconcile(self, sale_lines=None, purchase_lines=None, supply_lines=None):
         """After a change on either side, release what a line can no longer
         hold (newest links first), then link the released backorders and the
-        freed supply again by the same rules, in the same transaction."""
+        freed supply again by the same rules, in the same transaction.
+
+        :param supply_lines: purchase lines whose quantity to receive grew
+            (goods returned to the vendor, who sends them again): their free
+            quantity is linked too, after the released backorders."""
         sale_lines = (sale_lines or self.env["sale.order.line"]).exists()
         purchase_lines = (purchase_lines or self.env["purchase.order.line"]).exists()
-        if not sale_lines and not purchase_lines:
+        supply_lines = (supply_lines or self.env["purchase.order.line"]).exists()
+        if not sale_lines and not purchase_lines and not supply_lines:
             return
         self.env.flush_all()
-        self._lock_products((sale_lines.product_id | purchase_lines.product_id).ids)
+        self._lock_products(
+            (
+                sale_lines.product_id
+                | purchase_lines.product_id
+                | supply_lines.product_id
+            ).ids
+        )
         released_sale_ids, freed_purchase_ids = self._release_excess(
             sale_lines, purchase_lines
         )
@@ -1126,7 +1137,9 @@ class BackorderAllocator(models.AbstractModel):
         if relink_sale:
             # Moved to another (later) purchase: the customer hears the new date.
             self._allocate("batch", sale_lines=relink_sale, event="date_changed")
-        relink_supply = PurchaseLine.browse(freed_purchase_ids).filtered(
+        relink_supply = (
+            PurchaseLine.browse(freed_purchase_ids) | supply_lines
+        ).filtered(
             lambda line: (
                 line.order_id.state in ("purchase", "done")
                 and line.order_id.allow_backorder_link

@@ -67,15 +67,28 @@ class StockMove(models.Model):
         return res
 
     def _action_done(self, cancel_backorder=False):
+        returned = self._backorder_returned_purchase_lines()
         # Received links are closed once the goods have left: Odoo's own
         # steps in between (backorder, reservation of what is left, moves
         # cancelled by "No Backorder") must not release them before.
-        moves = super(StockMove, self._backorder_deferring())._action_done(
+        waiting = (
+            self.env["backorder.po.link"]
+            .sudo()
+            .search(
+                [("purchase_line_id", "in", returned.ids), ("state", "=", "received")]
+            )
+            .sale_line_id
+            if returned
+            else self.env["sale.order.line"]
+        )
+        moves = super(StockMove, self._backorder_deferring(waiting))._action_done(
             cancel_backorder=cancel_backorder
         )
         moves = moves.with_env(self.env)
         moves._backorder_mark_delivered()
-        self._backorder_reconcile()
+        # Goods returned to the vendor are awaited again: the lines they were
+        # promised to are linked first, then the oldest other backorders.
+        self._backorder_reconcile(waiting, purchase_lines=returned)
         return moves
 
     # ------------------------------------------------------------------
@@ -90,12 +103,17 @@ class StockMove(models.Model):
             deferred.update(sale_lines.ids)
         return self.with_context(**{DEFERRED_KEY: tuple(sorted(deferred))})
 
-    def _backorder_reconcile(self, sale_lines=None):
+    def _backorder_reconcile(self, sale_lines=None, purchase_lines=None):
         """Release the links of these moves' sales lines (and ``sale_lines``)
-        beyond what they still hold, unless an operation in progress will."""
+        beyond what they still hold, unless an operation in progress will;
+        ``purchase_lines`` had goods returned to the vendor."""
         sale_lines = self._backorder_sale_lines(sale_lines)
-        if sale_lines:
-            self.env["backorder.allocator"].sudo()._reconcile(sale_lines=sale_lines)
+        if sale_lines or purchase_lines:
+            self.env["backorder.allocator"].sudo()._reconcile(
+                sale_lines=sale_lines,
+                purchase_lines=purchase_lines,
+                supply_lines=purchase_lines,
+            )
 
     def _backorder_sale_lines(self, sale_lines=None):
         """The linked sales lines of these moves (and ``sale_lines``) that no
@@ -108,6 +126,16 @@ class StockMove(models.Model):
         return sale_lines.sudo().filtered(
             lambda line: line.backorder_linked_qty and line.id not in deferred
         )
+
+    def _backorder_returned_purchase_lines(self):
+        """The purchase lines whose goods these moves send back to the vendor."""
+        return self.filtered(
+            lambda m: (
+                m.purchase_line_id
+                and m.state not in ("done", "cancel")
+                and m._is_purchase_return()
+            )
+        ).purchase_line_id.sudo()
 
     def _backorder_reserve_received(self):
         """Reserve again the goods received for these moves' sales lines that

@@ -42,6 +42,31 @@ class TestOutsideChanges(BackorderCommon):
                 wizard.process_cancel_backorder()
         return picking
 
+    def _return(self, picking, quantity, exchange=False, validate=True):
+        """The Return button of a done transfer, for ``quantity`` ("Return",
+        or "Return for Exchange"); returns the return transfer, validated
+        unless told otherwise."""
+        action = picking.env.ref("stock.act_stock_return_picking").read()[0]
+        form = Form(
+            self.env[action["res_model"]].with_context(
+                active_id=picking.id,
+                active_ids=picking.ids,
+                active_model="stock.picking",
+            )
+        )
+        with form.product_return_moves.edit(0) as line:
+            line.quantity = quantity
+        wizard = form.save()
+        if exchange:
+            res = wizard.action_create_exchanges()
+        else:
+            res = wizard.action_create_returns()
+        returned = self.env["stock.picking"].browse(res["res_id"])
+        if validate:
+            self._validate(returned, quantity=quantity)
+            self.assertEqual(returned.state, "done")
+        return returned
+
     def _set_demand(self, picking, quantity):
         """Unlock the delivery and lower its move's demand, as on its form."""
         picking.action_toggle_is_locked()
@@ -239,4 +264,149 @@ class TestOutsideChanges(BackorderCommon):
         # The freed goods are free stock: the next delivery takes them.
         waiting.picking_ids.action_assign()
         self.assertEqual(self._reserved(waiting), 4)
+        self.assertClean()
+
+    # ------------------------------------------------------------------
+    # Returns
+    # ------------------------------------------------------------------
+    def test_return_to_vendor_links_the_line_again(self):
+        """Goods received for a customer go back to the vendor, who sends
+        them again (the PO line's received quantity goes down): the delivery
+        is no longer reserved, the line is linked to the PO line again."""
+        so = self._create_so([(self.product, 5)])
+        po = self._create_po([(self.product, 5)])
+        receipt = po.picking_ids
+        self._validate(receipt)
+        self.assertEqual(so.backorder_link_ids.state, "received")
+        self._return(receipt, 5)
+        self.assertEqual(po.order_line.qty_received, 0)
+        self.assertEqual(self._reserved(so), 0)
+        self.assertLinks(self._active(so), [(so, po, 5)])
+        self.assertEqual(self._active(so).state, "linked")
+        self.assertEqual(so.order_line.backorder_linked_qty, 5)
+        self.assertEqual(po.order_line.backorder_linked_qty, 5)
+        self.assertClean()
+
+    def test_return_to_vendor_of_free_goods_keeps_the_customer_served(self):
+        """The goods returned were free stock: the customer served keeps
+        its reserved goods; the quantity the vendor sends again is free on
+        the PO line."""
+        first = self._create_so([(self.product, 5)], days_ago=5)
+        po = self._create_po([(self.product, 10)])
+        receipt = po.picking_ids
+        self._validate(receipt)
+        self.assertEqual(self._free_qty(), 5)
+        self._return(receipt, 5)
+        self.assertEqual(po.order_line.qty_received, 5)
+        self.assertEqual(self._reserved(first), 5)
+        self.assertEqual(first.backorder_link_ids.state, "received")
+        self.assertEqual(po.order_line.backorder_free_qty, 5)
+        self.assertClean()
+
+    def test_return_to_vendor_of_goods_reserved_from_stock(self):
+        """Odoo takes the goods sent back from the delivery it reserved last,
+        here one served from the receipt's surplus without a link: that
+        customer waits again and is linked to the quantity awaited again."""
+        promised = self._create_so([(self.product, 5)], days_ago=5)
+        po = self._create_po([(self.product, 10)])
+        self.company.backorder_link_on_so_confirm = False
+        from_stock = self._create_so([(self.product, 5)], days_ago=1)
+        self.company.backorder_link_on_so_confirm = True
+        self.assertFalse(from_stock.backorder_link_ids)
+        receipt = po.picking_ids
+        self._validate(receipt)
+        self.assertEqual(self._reserved(promised), 5)
+        self.assertEqual(self._reserved(from_stock), 5)
+        self._return(receipt, 5)
+        self.assertEqual(po.order_line.qty_received, 5)
+        self.assertEqual(self._reserved(promised), 5)
+        self.assertEqual(promised.backorder_link_ids.state, "received")
+        self.assertEqual(self._reserved(from_stock), 0)
+        self.assertLinks(self._active(from_stock), [(from_stock, po, 5)])
+        self.assertEqual(po.order_line.backorder_linked_qty, 10)
+        self.assertEqual(po.order_line.backorder_free_qty, 0)
+        self.assertClean()
+
+    def test_return_to_vendor_line_promised_keeps_its_turn(self):
+        """An older customer waits with nothing linked (it ordered once the
+        PO was promised): the goods sent back and awaited again go back to
+        the line they were promised to."""
+        promised = self._create_so([(self.product, 5)], days_ago=3)
+        po = self._create_po([(self.product, 5)])
+        older = self._create_so([(self.product, 5)], days_ago=10)
+        self.assertFalse(older.backorder_link_ids)
+        receipt = po.picking_ids
+        self._validate(receipt)
+        self._return(receipt, 5)
+        self.assertLinks(self._active(po), [(promised, po, 5)])
+        self.assertEqual(older.order_line.backorder_qty, 5)
+        self.assertClean()
+
+    def test_return_to_vendor_for_exchange(self):
+        """Goods nobody was promised sent back with "Return for Exchange": the
+        quantity is awaited again, a customer ordering meanwhile is linked to
+        it, and the vendor's replacement is reserved for them on arrival."""
+        served = self._create_so([(self.product, 5)], days_ago=5)
+        po = self._create_po([(self.product, 10)])
+        receipt = po.picking_ids
+        self._validate(receipt)
+        self.assertEqual(self._free_qty(), 5)
+        returned = self._return(receipt, 5, exchange=True)
+        self.assertEqual(returned.state, "done")
+        self.assertEqual(po.order_line.qty_received, 5)
+        self.assertEqual(self._reserved(served), 5)
+        self.assertEqual(served.backorder_link_ids.state, "received")
+        self.assertEqual(po.order_line.backorder_free_qty, 5)
+        self.assertClean()
+        newcomer = self._create_so([(self.product, 5)])
+        self.assertLinks(self._active(newcomer), [(newcomer, po, 5)])
+        exchange = po.picking_ids - receipt - returned
+        self.assertEqual(exchange.picking_type_id.code, "incoming")
+        self._validate(exchange)
+        self.assertEqual(po.order_line.qty_received, 10)
+        self.assertEqual(self._reserved(newcomer), 5)
+        self.assertEqual(self._active(newcomer).state, "received")
+        self.assertEqual(po.order_line.backorder_linked_qty, 10)
+        self.assertClean()
+
+    def test_customer_return_keeps_done_links(self):
+        so = self._create_so([(self.product, 5)])
+        po = self._create_po([(self.product, 5)])
+        self._validate(po.picking_ids)
+        delivery = so.picking_ids
+        self._validate(delivery)
+        self.assertEqual(so.backorder_link_ids.state, "done")
+        self._return(delivery, 2)
+        self.assertEqual(so.order_line.qty_delivered, 3)
+        self.assertEqual(so.backorder_link_ids.state, "done")
+        self.assertEqual(so.backorder_link_ids.quantity, 5)
+        self.assertEqual(so.order_line.backorder_linked_qty, 0)
+        self.assertEqual(po.order_line.backorder_linked_qty, 0)
+        self.assertEqual(self._free_qty(), 2)
+        self.assertClean()
+
+    def test_customer_return_for_exchange_ships_the_returned_goods(self):
+        """A delivery's goods back with "Return for Exchange": Odoo opens a new
+        delivery for the returned quantity; the goods coming back serve it (no link to a
+        purchase, though one has free quantity), the delivered links stay."""
+        so = self._create_so([(self.product, 5)])
+        po = self._create_po([(self.product, 5)])
+        self._validate(po.picking_ids)
+        delivery = so.picking_ids
+        self._validate(delivery)
+        spare = self._create_po([(self.product, 5)], days_ahead=20)
+        returned = self._return(delivery, 2, exchange=True, validate=False)
+        new_delivery = self._open_picking(so) - returned
+        self.assertEqual(new_delivery.picking_type_id.code, "outgoing")
+        self.assertEqual(new_delivery.move_ids.product_uom_qty, 2)
+        self._validate(returned, quantity=2)
+        self.assertEqual(new_delivery.state, "assigned")
+        self.assertEqual(self._reserved(so), 2)
+        self.assertRecordValues(
+            so.backorder_link_ids, [{"quantity": 5, "state": "done"}]
+        )
+        self.assertFalse(spare.backorder_link_ids)
+        self.assertClean()
+        self._validate(new_delivery)
+        self.assertEqual(so.order_line.qty_delivered, 5)
         self.assertClean()
