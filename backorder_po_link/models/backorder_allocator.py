@@ -701,6 +701,29 @@ class BackorderAllocator(models.AbstractModel):
         )
 
     @api.model
+    def _reserved_qty_query(self, sale_line_ids_query):
+        """``(sale_line_id, qty)``: the goods reserved in stock for the open
+        moves of these sales lines, in the product's unit: what their
+        received links may hold. Moves from outside the warehouse (a
+        customer's return) reserve nothing there."""
+        return SQL(
+            """
+            SELECT m.sale_line_id,
+                   SUM(CASE WHEN m.product_uom_qty > 0
+                       THEN m.quantity * m.product_qty / m.product_uom_qty
+                       ELSE 0 END) AS qty
+              FROM stock_move m
+              JOIN stock_location src ON src.id = m.location_id
+             WHERE m.sale_line_id IN (%(line_ids)s)
+               AND m.state IN %(move_states)s
+               AND src.usage = 'internal'
+          GROUP BY m.sale_line_id
+            """,
+            line_ids=sale_line_ids_query,
+            move_states=OPEN_MOVE_STATES,
+        )
+
+    @api.model
     def _pending_qty_query(self, line_filter):
         return self.env["backorder.rules"]._pending_qty_query(line_filter)
 
@@ -1205,16 +1228,27 @@ class BackorderAllocator(models.AbstractModel):
     # Links follow changes
     # ------------------------------------------------------------------
     @api.model
-    def _reconcile(self, sale_lines=None, purchase_lines=None):
+    def _reconcile(self, sale_lines=None, purchase_lines=None, supply_lines=None):
         """After a change on either side, release what a line can no longer
         hold (newest links first), then link the released backorders and the
-        freed supply again by the same rules, in the same transaction."""
+        freed supply again by the same rules, in the same transaction.
+
+        :param supply_lines: purchase lines whose quantity to receive grew
+            (goods returned to the vendor, who sends them again): their free
+            quantity is linked too, after the released backorders."""
         sale_lines = (sale_lines or self.env["sale.order.line"]).exists()
         purchase_lines = (purchase_lines or self.env["purchase.order.line"]).exists()
-        if not sale_lines and not purchase_lines:
+        supply_lines = (supply_lines or self.env["purchase.order.line"]).exists()
+        if not sale_lines and not purchase_lines and not supply_lines:
             return
         self.env.flush_all()
-        self._lock_products((sale_lines.product_id | purchase_lines.product_id).ids)
+        self._lock_products(
+            (
+                sale_lines.product_id
+                | purchase_lines.product_id
+                | supply_lines.product_id
+            ).ids
+        )
         released_sale_ids, freed_purchase_ids = self._release_excess(
             sale_lines, purchase_lines
         )
@@ -1229,7 +1263,9 @@ class BackorderAllocator(models.AbstractModel):
         if relink_sale:
             # Moved to another (later) purchase: the customer hears the new date.
             self._allocate("batch", sale_lines=relink_sale, event="date_changed")
-        relink_supply = PurchaseLine.browse(freed_purchase_ids).filtered(
+        relink_supply = (
+            PurchaseLine.browse(freed_purchase_ids) | supply_lines
+        ).filtered(
             lambda line: (
                 line.order_id.state in ("purchase", "done")
                 and line.order_id.allow_backorder_link
@@ -1277,6 +1313,41 @@ class BackorderAllocator(models.AbstractModel):
                 )
             )
         if sale_lines:
+            # The sales lines with the units ORDERED_LEFT reads.
+            lines = SQL(
+                """sale_order_line sol
+                      JOIN sale_order so ON so.id = sol.order_id
+                      JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                      JOIN product_product pp ON pp.id = sol.product_id
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id"""
+            )
+            # Received links hold goods reserved for the delivery: beyond what
+            # is still reserved (delivery unreserved, cancelled, cut short,
+            # goods taken back), they go first, so that the links awaiting
+            # receipt are then measured against what the delivery lacks. A
+            # sales order no longer confirmed holds none.
+            released += self._release_rows(
+                "sale_line_id",
+                SQL(
+                    """
+                    SELECT sol.id,
+                           CASE WHEN so.state = 'sale' THEN GREATEST(LEAST(
+                               COALESCE(reserved.qty, 0), %(ordered_left)s
+                           ), 0) ELSE 0 END AS capacity
+                      FROM %(lines)s
+                 LEFT JOIN (%(reserved)s) reserved ON reserved.sale_line_id = sol.id
+                     WHERE sol.id = ANY(%(ids)s)
+                    """,
+                    ids=sale_lines.ids,
+                    lines=lines,
+                    ordered_left=ORDERED_LEFT,
+                    reserved=self._reserved_qty_query(
+                        SQL("SELECT unnest(%s::int[])", sale_lines.ids)
+                    ),
+                ),
+                state="received",
+            )
             released += self._release_rows(
                 "sale_line_id",
                 SQL(
@@ -1289,32 +1360,17 @@ class BackorderAllocator(models.AbstractModel):
                                     WHERE l.sale_line_id = sol.id
                                       AND l.state = 'received'), 0)
                            ), 0) ELSE 0 END AS capacity
-                      FROM sale_order_line sol
-                      JOIN sale_order so ON so.id = sol.order_id
-                      JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                      JOIN product_product pp ON pp.id = sol.product_id
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                      JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+                      FROM %(lines)s
                  LEFT JOIN (%(missing)s) missing ON missing.sale_line_id = sol.id
                      WHERE sol.id = ANY(%(ids)s)
                     """,
                     ids=sale_lines.ids,
+                    lines=lines,
                     ordered_left=ORDERED_LEFT,
                     missing=self._missing_qty_query(
                         SQL("SELECT unnest(%s::int[])", sale_lines.ids)
                     ),
                 ),
-            )
-            released += self._cancel_received(
-                SQL(
-                    """
-                    SELECT l.id FROM backorder_po_link l
-                      JOIN sale_order so ON so.id = l.sale_order_id
-                     WHERE l.sale_line_id = ANY(%s) AND l.state = 'received'
-                       AND so.state != 'sale'
-                    """,
-                    sale_lines.ids,
-                )
             )
         if not released:
             return [], []
@@ -1327,9 +1383,9 @@ class BackorderAllocator(models.AbstractModel):
         return sorted(sale_ids), sorted(purchase_ids)
 
     @api.model
-    def _release_rows(self, side_column, capacity_query):
-        """Cut the ``linked`` links of each line (``side_column``) down to the
-        line's capacity, keeping the oldest links whole. One statement."""
+    def _release_rows(self, side_column, capacity_query, state="linked"):
+        """Cut the links in ``state`` of each line (``side_column``) down to
+        the line's capacity, keeping the oldest links whole. One statement."""
         return self.env.execute_query(
             SQL(
                 """
@@ -1342,7 +1398,7 @@ class BackorderAllocator(models.AbstractModel):
                            ), 0) AS before
                       FROM backorder_po_link l
                       JOIN cap ON cap.id = l.%(side)s
-                     WHERE l.state = 'linked'
+                     WHERE l.state = %(state)s
                 ),
                 cut AS (
                     SELECT id, quantity,
@@ -1354,7 +1410,7 @@ class BackorderAllocator(models.AbstractModel):
                                        THEN ROUND(cut.keep::numeric, 6)
                                        ELSE l.quantity END,
                        state = CASE WHEN cut.keep > %(eps)s
-                                    THEN 'linked' ELSE 'cancel' END,
+                                    THEN %(state)s ELSE 'cancel' END,
                        write_date = now() AT TIME ZONE 'UTC',
                        write_uid = %(uid)s
                   FROM cut
@@ -1365,6 +1421,7 @@ class BackorderAllocator(models.AbstractModel):
                 """,
                 capacity=capacity_query,
                 side=SQL.identifier(side_column),
+                state=state,
                 eps=0.000001,
                 uid=self.env.uid,
             )
@@ -1492,14 +1549,7 @@ class BackorderAllocator(models.AbstractModel):
                 SELECT 'sales line ' || l.sale_line_id || ': ' || SUM(l.quantity)
                        || ' received, ' || COALESCE(MAX(r.qty), 0) || ' reserved'
                   FROM backorder_po_link l
-             LEFT JOIN (SELECT m.sale_line_id,
-                               SUM(CASE WHEN m.product_uom_qty > 0
-                                   THEN m.quantity * m.product_qty / m.product_uom_qty
-                                   ELSE 0 END) AS qty
-                          FROM stock_move m
-                         WHERE m.sale_line_id IS NOT NULL
-                           AND m.state IN %(move_states)s
-                      GROUP BY m.sale_line_id) r ON r.sale_line_id = l.sale_line_id
+             LEFT JOIN (%(reserved)s) r ON r.sale_line_id = l.sale_line_id
                  WHERE l.state = 'received'
               GROUP BY l.sale_line_id
                 HAVING SUM(l.quantity) > COALESCE(MAX(r.qty), 0) + 0.0001
@@ -1511,12 +1561,17 @@ class BackorderAllocator(models.AbstractModel):
                 SQL(
                     query,
                     ordered_left=ORDERED_LEFT,
-                    move_states=OPEN_MOVE_STATES,
                     spoken_for=self.env["backorder.rules"]._purchase_spoken_for_sql(),
                     missing=self._missing_qty_query(
                         SQL(
                             "SELECT sale_line_id FROM backorder_po_link"
                             " WHERE state = 'linked'"
+                        )
+                    ),
+                    reserved=self._reserved_qty_query(
+                        SQL(
+                            "SELECT sale_line_id FROM backorder_po_link"
+                            " WHERE state = 'received'"
                         )
                     ),
                 )

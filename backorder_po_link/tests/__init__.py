@@ -8,6 +8,7 @@ from . import test_mail_delivery
 from . import test_manual
 from . import test_notification
 from . import test_odoo_purchases
+from . import test_outside_changes
 from . import test_performance
 from . import test_properties
 from . import test_purchase

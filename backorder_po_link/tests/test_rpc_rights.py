@@ -118,6 +118,10 @@ RIGHTS = {
         MANAGER,
         "opens the manual link form: managers only",
     ),
+    ("stock.move", "write"): (
+        frozenset({"salesperson", "purchaser", "warehouse", "manager"}),
+        "Odoo's access rights, checked before the links are released (sudo)",
+    ),
 }
 
 
@@ -275,6 +279,12 @@ class TestRpcRights(BackorderCommon, HttpCase):
                 [],
                 {},
             ),
+            # The delivery's demand lowered below what is linked.
+            ("stock.move", "write"): (
+                sale_line.move_ids.ids,
+                [{"product_uom_qty": 3}],
+                {},
+            ),
         }
 
     def _rpc(self, model, method, ids, args, context):
@@ -378,5 +388,8 @@ class TestRpcRights(BackorderCommon, HttpCase):
             ("product.product", "action_backorder_create_rfq"),
         ):
             self.assertGreater(len(after[4]), len(before[4]), "no RFQ line made")
-        if (model, method) == ("backorder.po.link", "action_unlink_manual"):
+        if (model, method) in (
+            ("backorder.po.link", "action_unlink_manual"),
+            ("stock.move", "write"),
+        ):
             self.assertNotEqual(links_before, links_after, "the link stayed")
