@@ -249,16 +249,15 @@ class BackorderAllocator(models.AbstractModel):
                 """
                 SELECT DISTINCT pol.product_id
                   FROM purchase_order_line pol
-                  JOIN purchase_order po ON po.id = pol.order_id
-                 WHERE po.state IN ('purchase', 'done')
-                   AND po.allow_backorder_link
-                   AND pol.company_id = ANY(%(company_ids)s)
-                   AND pol.product_id IS NOT NULL
-                   AND pol.qty_received < pol.product_qty
-                   AND %(supply)s
+                 WHERE pol.id IN (%(supply)s)
                 """,
-                company_ids=company_ids,
-                supply=self.env["backorder.rules"]._supply_line_sql(),
+                supply=self.env["backorder.rules"]._supply_line_ids_query(
+                    SQL(
+                        "po.allow_backorder_link AND pol.company_id = ANY(%s)"
+                        " AND pol.qty_received < pol.product_qty",
+                        company_ids,
+                    )
+                ),
             )
         )
         return [r[0] for r in rows]
@@ -340,9 +339,7 @@ class BackorderAllocator(models.AbstractModel):
                   JOIN product_template pt ON pt.id = pp.product_tmpl_id
                   JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
                   JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                 WHERE so.state = 'sale'
-                   AND pt.is_storable
-                   AND sol.display_type IS NULL
+                 WHERE %(sale_line)s
                    AND sol.product_id = ANY(%(product_ids)s)
                    AND sol.company_id = ANY(%(company_ids)s)
                    %(line_filter)s
@@ -367,6 +364,7 @@ class BackorderAllocator(models.AbstractModel):
             product_ids=scope["product_ids"],
             company_ids=scope["company_ids"],
             line_filter=line_filter,
+            sale_line=self.env["backorder.rules"]._sale_line_sql(),
             backorders=self.env["backorder.rules"]._backorder_qty_query(
                 SQL("SELECT id FROM lines"), product_ids=scope["product_ids"]
             ),
@@ -683,6 +681,7 @@ class BackorderAllocator(models.AbstractModel):
             """
             SELECT m.sale_line_id, SUM(%(missing_qty)s) AS qty
               FROM stock_move m
+              JOIN sale_order_line msol ON msol.id = m.sale_line_id
              WHERE %(line_filter)s
                %(product_filter)s
                AND %(stock_move)s
@@ -769,13 +768,7 @@ class BackorderAllocator(models.AbstractModel):
     def _backordered_line_ids_query(self):
         """SQL selecting the ids of the backorders: confirmed sales lines
         with a quantity waiting for stock that no link covers."""
-        query = self.env["backorder.rules"]._backorder_qty_query(
-            SQL(
-                "SELECT sale_line_id FROM stock_move"
-                " WHERE sale_line_id IS NOT NULL AND state IN %s",
-                OPEN_MOVE_STATES,
-            )
-        )
+        query = self.env["backorder.rules"]._backorder_qty_query()
         return SQL("SELECT sale_line_id FROM (%s) backorders", query)
 
     @api.model
@@ -1163,15 +1156,17 @@ class BackorderAllocator(models.AbstractModel):
                     """
                     SELECT DISTINCT pol.product_id, pol.company_id
                       FROM purchase_order_line pol
-                      JOIN purchase_order po ON po.id = pol.order_id
-                     WHERE NOT po.allow_backorder_link
-                       AND pol.product_id = ANY(%(product_ids)s)
-                       AND pol.company_id = ANY(%(company_ids)s)
-                       AND pol.qty_received < pol.product_qty
-                       AND %(supply)s
+                     WHERE pol.id IN (%(supply)s)
                     """,
-                    supply=self.env["backorder.rules"]._supply_line_sql(),
-                    **scope,
+                    supply=self.env["backorder.rules"]._supply_line_ids_query(
+                        SQL(
+                            "NOT po.allow_backorder_link"
+                            " AND pol.product_id = ANY(%s) AND pol.company_id = ANY(%s)"
+                            " AND pol.qty_received < pol.product_qty",
+                            scope["product_ids"],
+                            scope["company_ids"],
+                        )
+                    ),
                 )
             )
         }

@@ -6,8 +6,6 @@ from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from .backorder_rules import OPEN_MOVE_STATES
-
 
 class BackorderPurchaseReport(models.Model):
     """Backorders to Purchase: per product and warehouse, what customers wait
@@ -90,13 +88,7 @@ class BackorderPurchaseReport(models.Model):
                            AND st.company_id = d.company_id
              WHERE d.qty > 0
             """,
-            backorders=rules._backorder_qty_query(
-                SQL(
-                    "SELECT sale_line_id FROM stock_move"
-                    " WHERE sale_line_id IS NOT NULL AND state IN %s",
-                    OPEN_MOVE_STATES,
-                )
-            ),
+            backorders=rules._backorder_qty_query(),
             free=rules._free_supply_query(
                 SQL("pol.product_id IN (SELECT product_id FROM demand)")
             ),

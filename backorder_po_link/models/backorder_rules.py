@@ -65,91 +65,112 @@ class BackorderRules(models.AbstractModel):
     # Supply
     # ------------------------------------------------------------------
     @api.model
-    def _purchase_spoken_for_sql(self, pol="pol"):
-        """Condition: Odoo itself bought the goods of purchase line ``pol``
-        for a given destination, so they are nobody else's to promise: a
-        dropship (the vendor ships to the customer, the goods never enter a
-        warehouse) or a purchase on order (a move that waits for exactly
-        these goods: a delivery on Replenish on Order, a manufacturing order,
-        another warehouse's resupply), until that move is cancelled. Before
-        the order is confirmed Odoo keeps that move on the line
-        (``move_dest_ids``), after it on the line's receipt."""
+    def _spoken_for_query(self, purchase_line_ids_query):
+        """Ids of the purchase lines among ``purchase_line_ids_query`` whose
+        goods Odoo itself bought for a given destination, so that they are
+        nobody else's to promise: a dropship (the vendor ships to the
+        customer, the goods never enter a warehouse) or a purchase on order
+        (a move waits for exactly these goods: a delivery on Replenish on
+        Order, a manufacturing order, another warehouse's resupply), until
+        that move is cancelled. Before the order is confirmed Odoo keeps that
+        move on the line (``move_dest_ids``); after, the line's receipt is
+        chained to it (``move_dest_ids`` of the moves), through the steps of
+        multi-step receipts and deliveries, to a move that leaves the
+        warehouse. Set-based: one walk for all the lines."""
         return SQL(
-            """(
-                EXISTS (SELECT FROM purchase_order spo
-                          JOIN stock_picking_type sspt
-                            ON sspt.id = spo.picking_type_id
-                         WHERE spo.id = %(pol)s.order_id AND sspt.code != 'incoming')
-                OR EXISTS (SELECT FROM stock_move_created_purchase_line_rel dest
-                             JOIN stock_move dm ON dm.id = dest.move_id
-                            WHERE dest.created_purchase_line_id = %(pol)s.id
-                              AND dm.state != 'cancel')
-                OR EXISTS (
-                    -- Confirmed, the line's receipt is chained (move_dest_ids)
-                    -- to the moves it was bought for: through the steps of a
-                    -- multi-step receipt or delivery to one that leaves the
-                    -- warehouse (a customer, production, transit).
-                    WITH RECURSIVE chain(id) AS (
-                        SELECT rm.id FROM stock_move rm
-                         WHERE rm.purchase_line_id = %(pol)s.id
-                           AND rm.state != 'cancel'
-                     UNION
-                        SELECT rel.move_dest_id FROM chain
-                          JOIN stock_move_move_rel rel ON rel.move_orig_id = chain.id
-                    )
-                    SELECT FROM chain
-                      JOIN stock_move cm ON cm.id = chain.id
-                      JOIN stock_location cl ON cl.id = cm.location_dest_id
-                     WHERE cm.state != 'cancel'
-                       AND cm.purchase_line_id IS NULL
-                       AND cl.usage IN ('customer', 'production', 'transit'))
-            )""",
-            pol=SQL.identifier(pol),
+            """
+            SELECT dpol.id
+              FROM purchase_order_line dpol
+              JOIN purchase_order dpo ON dpo.id = dpol.order_id
+              JOIN stock_picking_type dspt ON dspt.id = dpo.picking_type_id
+             WHERE dpol.id IN (%(ids)s) AND dspt.code != 'incoming'
+             UNION
+            SELECT dest.created_purchase_line_id
+              FROM stock_move_created_purchase_line_rel dest
+              JOIN stock_move dm ON dm.id = dest.move_id
+             WHERE dest.created_purchase_line_id IN (%(ids)s)
+               AND dm.state != 'cancel'
+             UNION
+            SELECT leaving.line_id FROM (
+                WITH RECURSIVE chain(line_id, move_id) AS (
+                    SELECT rm.purchase_line_id, rm.id FROM stock_move rm
+                     WHERE rm.purchase_line_id IN (%(ids)s) AND rm.state != 'cancel'
+                 UNION
+                    SELECT chain.line_id, rel.move_dest_id FROM chain
+                      JOIN stock_move_move_rel rel ON rel.move_orig_id = chain.move_id
+                )
+                SELECT chain.line_id FROM chain
+                  JOIN stock_move cm ON cm.id = chain.move_id
+                  JOIN stock_location cl ON cl.id = cm.location_dest_id
+                 WHERE cm.state != 'cancel'
+                   AND cm.purchase_line_id IS NULL
+                   AND cl.usage IN ('customer', 'production', 'transit')
+            ) leaving
+            """,
+            ids=purchase_line_ids_query,
         )
 
     @api.model
-    def _supply_line_sql(self, pol="pol"):
-        """Condition: purchase line ``pol`` is supply that backorders may be
-        promised: its order is confirmed, its product active and storable,
-        and Odoo did not buy it for a given destination."""
+    def _purchase_spoken_for_sql(self, pol="pol"):
+        """Condition: Odoo bought the goods of purchase line ``pol`` for a
+        given destination (see :meth:`_spoken_for_query`), for the checks
+        of a few lines (the guard, the audit, a manual link)."""
+        pol = SQL.identifier(pol)
         return SQL(
-            """(
-                EXISTS (SELECT FROM purchase_order spo
-                         WHERE spo.id = %(pol)s.order_id
-                           AND spo.state IN ('purchase', 'done'))
-                AND EXISTS (SELECT FROM product_product spp
-                              JOIN product_template stpl
-                                ON stpl.id = spp.product_tmpl_id
-                             WHERE spp.id = %(pol)s.product_id
-                               AND spp.active AND stpl.is_storable)
-                AND %(pol)s.display_type IS NULL
-                AND NOT %(spoken_for)s
-            )""",
-            pol=SQL.identifier(pol),
-            spoken_for=self._purchase_spoken_for_sql(pol),
+            "%s.id IN (%s)", pol, self._spoken_for_query(SQL("SELECT %s.id", pol))
+        )
+
+    @api.model
+    def _supply_line_ids_query(self, line_filter):
+        """Ids of the purchase lines that ``line_filter`` (a condition on
+        ``pol``, ``po``) selects and that are supply backorders may be
+        promised: the order is confirmed, the product active and storable,
+        and Odoo did not buy the goods for a given destination."""
+        return SQL(
+            """
+            WITH candidate AS (
+                SELECT pol.id
+                  FROM purchase_order_line pol
+                  JOIN purchase_order po ON po.id = pol.order_id
+                  JOIN product_product pp ON pp.id = pol.product_id
+                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                 WHERE %(line_filter)s
+                   AND po.state IN ('purchase', 'done')
+                   AND pp.active AND pt.is_storable
+                   AND pol.display_type IS NULL
+            )
+            SELECT candidate.id FROM candidate
+             WHERE candidate.id NOT IN (%(spoken_for)s)
+            """,
+            line_filter=line_filter,
+            spoken_for=self._spoken_for_query(SQL("SELECT id FROM candidate")),
         )
 
     @api.model
     def _free_supply_query(self, line_filter):
         """``(purchase_line_id, free)``: the free supply of the purchase lines
-        that ``line_filter`` (a condition on ``pol``) selects: what each still
-        has to receive that no backorder awaits, for lines that are supply."""
+        that ``line_filter`` (a condition on ``pol``, ``po``) selects: what
+        each supply line (:meth:`_supply_line_ids_query`) still has to
+        receive that no backorder awaits."""
         return SQL(
             """
+            WITH supply AS (%(supply)s),
+            pending AS (
+                SELECT l.purchase_line_id, SUM(l.quantity) AS qty
+                  FROM backorder_po_link l
+                 WHERE l.purchase_line_id = ANY(ARRAY(SELECT id FROM supply))
+                   AND l.state = 'linked'
+              GROUP BY l.purchase_line_id
+            )
             SELECT pol.id AS purchase_line_id,
                    (%(open_qty)s - COALESCE(pending.qty, 0))::float8 AS free
-              FROM purchase_order_line pol
-         LEFT JOIN LATERAL (
-                    SELECT SUM(l.quantity) AS qty FROM backorder_po_link l
-                     WHERE l.purchase_line_id = pol.id AND l.state = 'linked'
-                   ) pending ON TRUE
-             WHERE %(line_filter)s
-               AND %(supply)s
-               AND %(open_qty)s - COALESCE(pending.qty, 0) > 0
+              FROM supply
+              JOIN purchase_order_line pol ON pol.id = supply.id
+         LEFT JOIN pending ON pending.purchase_line_id = pol.id
+             WHERE %(open_qty)s - COALESCE(pending.qty, 0) > 0
             """,
+            supply=self._supply_line_ids_query(line_filter),
             open_qty=self._po_open_qty_sql(),
-            line_filter=line_filter,
-            supply=self._supply_line_sql(),
         )
 
     @api.model
@@ -213,52 +234,45 @@ class BackorderRules(models.AbstractModel):
     def _stock_move_sql(self, move="m"):
         """Condition: ``move`` takes goods out of stock for its sales line
         (``make_to_stock``, from an internal location: the first step of a
-        multi-step delivery, the only one of a one-step one), still has to
-        happen, and moves the line's own product. Moves of a kit's
-        components (``mrp``'s phantom bills of materials) carry the kit's
-        sales line but another product: their quantities are not kit units,
-        so kit lines are never backorders to link."""
+        multi-step delivery, the only one of a one-step one) and still has
+        to happen."""
         return SQL(
             """(
                 %(move)s.state IN %(states)s
                 AND %(move)s.procure_method = 'make_to_stock'
-                AND EXISTS (SELECT FROM stock_location msrc
-                             WHERE msrc.id = %(move)s.location_id
-                               AND msrc.usage = 'internal')
-                AND EXISTS (SELECT FROM sale_order_line msol
-                             WHERE msol.id = %(move)s.sale_line_id
-                               AND msol.product_id = %(move)s.product_id)
+                AND %(move)s.location_id IN (
+                    SELECT msrc.id FROM stock_location msrc
+                     WHERE msrc.usage = 'internal')
             )""",
             move=SQL.identifier(move),
             states=OPEN_MOVE_STATES,
         )
 
     @api.model
-    def _missing_qty_sql(self, move="m"):
-        """What ``move`` still lacks in reservation, in the product's unit."""
+    def _missing_qty_sql(self, move="m", line_product=None):
+        """What ``move`` still lacks in reservation, in the product's unit;
+        nothing for a move of another product than its sales line's
+        (``line_product``, default ``msol.product_id``): the components of a
+        kit (``mrp``'s phantom bills of materials) carry the kit's sales
+        line, but their quantities are not kit units, so kit lines are never
+        backorders to link."""
         return SQL(
-            "%(m)s.product_qty - CASE WHEN %(m)s.product_uom_qty > 0"
+            "CASE WHEN %(m)s.product_id = %(line_product)s"
+            " THEN %(m)s.product_qty - CASE WHEN %(m)s.product_uom_qty > 0"
             " THEN %(m)s.quantity * %(m)s.product_qty / %(m)s.product_uom_qty"
-            " ELSE 0 END",
+            " ELSE 0 END END",
             m=SQL.identifier(move),
+            line_product=line_product or SQL("msol.product_id"),
         )
 
     @api.model
-    def _sale_line_sql(self, sol="sol"):
-        """Condition: sales line ``sol`` can be a backorder: its order is
-        confirmed, it sells an active storable product."""
+    def _sale_line_sql(self):
+        """Condition: sales line ``sol`` (of order ``so``, product ``pp`` of
+        template ``pt``) can be a backorder: the order is confirmed, the line
+        sells an active storable product."""
         return SQL(
-            """(
-                %(sol)s.display_type IS NULL
-                AND EXISTS (SELECT FROM sale_order sso
-                             WHERE sso.id = %(sol)s.order_id AND sso.state = 'sale')
-                AND EXISTS (SELECT FROM product_product spp
-                              JOIN product_template stpl
-                                ON stpl.id = spp.product_tmpl_id
-                             WHERE spp.id = %(sol)s.product_id
-                               AND spp.active AND stpl.is_storable)
-            )""",
-            sol=SQL.identifier(sol),
+            "(sol.display_type IS NULL AND so.state = 'sale'"
+            " AND pp.active AND pt.is_storable)"
         )
 
     @api.model
@@ -276,10 +290,10 @@ class BackorderRules(models.AbstractModel):
         )
 
     @api.model
-    def _backorder_qty_query(self, sale_line_ids_query, product_ids=None):
+    def _backorder_qty_query(self, sale_line_ids_query=None, product_ids=None):
         """``(sale_line_id, qty)``: the backorders among the sales lines that
-        ``sale_line_ids_query`` selects, with what each still waits for from
-        stock that no link covers, rounded down to the product's rounding:
+        ``sale_line_ids_query`` selects (all when ``None``), with what each
+        still waits for from stock that no link covers, rounded down to the product's rounding:
         the one definition of a backorder. ``product_ids`` narrows the moves
         read (the planner then starts from those products' moves)."""
         return SQL(
@@ -287,30 +301,37 @@ class BackorderRules(models.AbstractModel):
             WITH bo_missing AS (
                 SELECT m.sale_line_id, SUM(%(missing_qty)s) AS qty
                   FROM stock_move m
-                 WHERE m.sale_line_id IN (%(line_ids)s)
+                  JOIN sale_order_line msol ON msol.id = m.sale_line_id
+                 WHERE %(line_ids)s
                    %(product_filter)s
                    AND %(stock_move)s
               GROUP BY m.sale_line_id
-            )
+            ),
+            bo_pending AS (%(pending)s)
             SELECT sol.id AS sale_line_id, bo.qty::float8 AS qty
               FROM bo_missing
               JOIN sale_order_line sol ON sol.id = bo_missing.sale_line_id
+              JOIN sale_order so ON so.id = sol.order_id
               JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
               JOIN product_product pp ON pp.id = sol.product_id
               JOIN product_template pt ON pt.id = pp.product_tmpl_id
               JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-         LEFT JOIN LATERAL (%(pending)s) pending ON TRUE
+         LEFT JOIN bo_pending pending ON pending.sale_line_id = sol.id
         CROSS JOIN LATERAL (SELECT %(rounded)s AS qty) bo
              WHERE %(sale_line)s
                AND bo.qty > prod_uom.rounding / 2
             """,
             missing_qty=self._missing_qty_sql(),
-            line_ids=sale_line_ids_query,
+            line_ids=SQL("m.sale_line_id IN (%s)", sale_line_ids_query)
+            if sale_line_ids_query is not None
+            else SQL("m.sale_line_id IS NOT NULL"),
             product_filter=SQL("AND m.product_id = ANY(%s)", product_ids)
             if product_ids is not None
             else SQL(),
             stock_move=self._stock_move_sql(),
-            pending=self._pending_qty_query(SQL("l.sale_line_id = sol.id")),
+            pending=self._pending_qty_query(
+                SQL("l.sale_line_id IN (SELECT sale_line_id FROM bo_missing)")
+            ),
             rounded=self._round_down_sql(
                 self._backorder_need_sql(
                     SQL("bo_missing.qty"),
