@@ -293,9 +293,10 @@ class BackorderRules(models.AbstractModel):
     def _backorder_qty_query(self, sale_line_ids_query=None, product_ids=None):
         """``(sale_line_id, qty)``: the backorders among the sales lines that
         ``sale_line_ids_query`` selects (all when ``None``), with what each
-        still waits for from stock that no link covers, rounded down to the product's rounding:
-        the one definition of a backorder. ``product_ids`` narrows the moves
-        read (the planner then starts from those products' moves)."""
+        still waits for from stock that no link covers, rounded down to the
+        product's rounding: the one definition of a backorder.
+        ``product_ids`` narrows the moves read (the planner then starts from
+        those products' moves)."""
         return SQL(
             """
             WITH bo_missing AS (
