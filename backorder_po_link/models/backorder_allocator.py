@@ -673,30 +673,8 @@ class BackorderAllocator(models.AbstractModel):
 
     @api.model
     def _missing_qty_query(self, sale_line_ids_query=None, product_ids=None):
-        """``(sale_line_id, qty)``: what the open stock moves of these sales
-        lines (all sales lines when no query is given) still lack in
-        reservation, in the product's unit (see ``backorder.rules``)."""
-        rules = self.env["backorder.rules"]
-        return SQL(
-            """
-            SELECT m.sale_line_id, SUM(%(missing_qty)s) AS qty
-              FROM stock_move m
-              JOIN sale_order_line msol ON msol.id = m.sale_line_id
-             WHERE %(line_filter)s
-               %(product_filter)s
-               AND %(stock_move)s
-          GROUP BY m.sale_line_id
-            """,
-            missing_qty=rules._missing_qty_sql(),
-            line_filter=SQL("m.sale_line_id IN (%s)", sale_line_ids_query)
-            if sale_line_ids_query is not None
-            else SQL("m.sale_line_id IS NOT NULL"),
-            # Lets the planner start from the products' moves (indexed)
-            # rather than from every open move.
-            product_filter=SQL("AND m.product_id = ANY(%s)", product_ids)
-            if product_ids is not None
-            else SQL(),
-            stock_move=rules._stock_move_sql(),
+        return self.env["backorder.rules"]._missing_qty_query(
+            sale_line_ids_query, product_ids=product_ids
         )
 
     @api.model

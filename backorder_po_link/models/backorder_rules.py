@@ -266,6 +266,32 @@ class BackorderRules(models.AbstractModel):
         )
 
     @api.model
+    def _missing_qty_query(self, sale_line_ids_query=None, product_ids=None):
+        """``(sale_line_id, qty)``: what the open stock moves of these sales
+        lines (all when ``None``) still lack in reservation, in the product's
+        unit. ``product_ids`` lets the planner start from those products'
+        moves (indexed) rather than from every open move."""
+        return SQL(
+            """
+            SELECT m.sale_line_id, SUM(%(missing_qty)s) AS qty
+              FROM stock_move m
+              JOIN sale_order_line msol ON msol.id = m.sale_line_id
+             WHERE %(line_filter)s
+               %(product_filter)s
+               AND %(stock_move)s
+          GROUP BY m.sale_line_id
+            """,
+            missing_qty=self._missing_qty_sql(),
+            line_filter=SQL("m.sale_line_id IN (%s)", sale_line_ids_query)
+            if sale_line_ids_query is not None
+            else SQL("m.sale_line_id IS NOT NULL"),
+            product_filter=SQL("AND m.product_id = ANY(%s)", product_ids)
+            if product_ids is not None
+            else SQL(),
+            stock_move=self._stock_move_sql(),
+        )
+
+    @api.model
     def _sale_line_sql(self):
         """Condition: sales line ``sol`` (of order ``so``, product ``pp`` of
         template ``pt``) can be a backorder: the order is confirmed, the line
@@ -299,15 +325,7 @@ class BackorderRules(models.AbstractModel):
         those products' moves)."""
         return SQL(
             """
-            WITH bo_missing AS (
-                SELECT m.sale_line_id, SUM(%(missing_qty)s) AS qty
-                  FROM stock_move m
-                  JOIN sale_order_line msol ON msol.id = m.sale_line_id
-                 WHERE %(line_ids)s
-                   %(product_filter)s
-                   AND %(stock_move)s
-              GROUP BY m.sale_line_id
-            ),
+            WITH bo_missing AS (%(missing)s),
             bo_pending AS (%(pending)s)
             SELECT sol.id AS sale_line_id, bo.qty::float8 AS qty
               FROM bo_missing
@@ -322,14 +340,7 @@ class BackorderRules(models.AbstractModel):
              WHERE %(sale_line)s
                AND bo.qty > prod_uom.rounding / 2
             """,
-            missing_qty=self._missing_qty_sql(),
-            line_ids=SQL("m.sale_line_id IN (%s)", sale_line_ids_query)
-            if sale_line_ids_query is not None
-            else SQL("m.sale_line_id IS NOT NULL"),
-            product_filter=SQL("AND m.product_id = ANY(%s)", product_ids)
-            if product_ids is not None
-            else SQL(),
-            stock_move=self._stock_move_sql(),
+            missing=self._missing_qty_query(sale_line_ids_query, product_ids),
             pending=self._pending_qty_query(
                 SQL("l.sale_line_id IN (SELECT sale_line_id FROM bo_missing)")
             ),

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from odoo import Command, fields
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import Form, TransactionCase, new_test_user
 
 
 def remove_committed_orders(sale_orders, purchase_orders, products):
@@ -116,6 +116,25 @@ class BackorderCommon(TransactionCase):
         if confirm:
             order.button_confirm()
         return order
+
+    def _validate_picking(self, picking, quantity=None, backorder=True):
+        """Validate ``picking`` as the warehouse user does, in full or for
+        ``quantity`` (per move); the rest becomes a backorder, or not ("No
+        Backorder") when ``backorder`` is false."""
+        if quantity is not None:
+            picking.move_ids.quantity = quantity
+        picking.move_ids.picked = True
+        res = picking.button_validate()
+        if (
+            isinstance(res, dict)
+            and res.get("res_model") == "stock.backorder.confirmation"
+        ):
+            wizard = Form.from_action(self.env, res).save()
+            if backorder:
+                wizard.process()
+            else:
+                wizard.process_cancel_backorder()
+        return picking
 
     @classmethod
     def _put_in_stock(cls, product, quantity, location=None):

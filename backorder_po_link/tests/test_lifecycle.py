@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import Form, tagged
+from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common import BackorderCommon
@@ -31,16 +31,7 @@ class TestLifecycle(BackorderCommon):
         picking = order.picking_ids.filtered(
             lambda p: p.state not in ("done", "cancel")
         )
-        if quantity is not None:
-            picking.move_ids.quantity = quantity
-        picking.move_ids.picked = True
-        res = picking.button_validate()
-        if (
-            isinstance(res, dict)
-            and res.get("res_model") == "stock.backorder.confirmation"
-        ):
-            Form.from_action(self.env, res).save().process()
-        return picking
+        return self._validate_picking(picking, quantity)
 
     _receive = _deliver = _validate_open_picking
 

@@ -33,13 +33,7 @@ class OdooPurchasesCommon(BackorderCommon):
             )
         )
 
-    def _validate(self, picking, quantity=None):
-        if quantity is not None:
-            picking.move_ids.quantity = quantity
-        picking.move_ids.picked = True
-        res = picking.button_validate()
-        if isinstance(res, dict) and res.get("res_model"):
-            Form.from_action(self.env, res).save().process()
+    _validate = BackorderCommon._validate_picking
 
     def _order_on_route(self, route, quantity, partner):
         """A sales order whose line takes ``route`` (as a salesperson picks

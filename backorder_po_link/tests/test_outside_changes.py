@@ -24,23 +24,7 @@ class TestOutsideChanges(BackorderCommon):
     def _open_picking(self, order):
         return order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
 
-    def _validate(self, picking, quantity=None, backorder=True):
-        """Validate ``picking`` in full or for ``quantity`` (per move); the
-        rest becomes a backorder, or not ("No Backorder")."""
-        if quantity is not None:
-            picking.move_ids.quantity = quantity
-        picking.move_ids.picked = True
-        res = picking.button_validate()
-        if (
-            isinstance(res, dict)
-            and res.get("res_model") == "stock.backorder.confirmation"
-        ):
-            wizard = Form.from_action(self.env, res).save()
-            if backorder:
-                wizard.process()
-            else:
-                wizard.process_cancel_backorder()
-        return picking
+    _validate = BackorderCommon._validate_picking
 
     def _return(self, picking, quantity, exchange=False, validate=True):
         """The Return button of a done transfer, for ``quantity`` ("Return",

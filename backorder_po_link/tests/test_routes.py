@@ -29,15 +29,7 @@ class TestRoutesCommon(BackorderCommon):
         """Validate ``picking`` as it stands (or for ``quantity`` on its only
         move), keeping what is left as a backorder."""
         self.assertEqual(len(picking), 1)
-        if quantity is not None:
-            picking.move_ids.quantity = quantity
-        picking.move_ids.picked = True
-        res = picking.button_validate()
-        if (
-            isinstance(res, dict)
-            and res.get("res_model") == "stock.backorder.confirmation"
-        ):
-            Form.from_action(self.env, res).save().process()
+        self._validate_picking(picking, quantity)
         self.assertEqual(picking.state, "done")
         return picking
 
