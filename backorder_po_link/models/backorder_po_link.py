@@ -1,7 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare
 
 from .backorder_rules import ORDERED_LEFT
@@ -406,25 +406,6 @@ class BackorderPoLink(models.Model):
             raise ValidationError(
                 self.env._("The quantity of a backorder link must be positive.")
             )
-
-    @api.model
-    def _check_manager(self):
-        """Refuse callers outside the backorder link managers: the batch run,
-        the audit and linking by hand act on every order, so they run as
-        superuser once this check passed (public methods are callable by any
-        logged-in user over RPC, whatever the buttons and menus show)."""
-        if self.env.su or self.env.user.has_group(
-            "backorder_po_link.group_backorder_manager"
-        ):
-            return
-        raise AccessError(
-            self.env._(
-                'Only backorder link managers can do this (group "%(group)s").',
-                group=self.env.ref("backorder_po_link.group_backorder_manager")
-                .sudo()
-                .name,
-            )
-        )
 
     @api.model_create_multi
     def create(self, vals_list):

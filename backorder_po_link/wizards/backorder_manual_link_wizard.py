@@ -46,7 +46,7 @@ class BackorderManualLinkWizard(models.TransientModel):
 
     @api.model
     def _action_open(self, line):
-        self.env["backorder.po.link"]._check_manager()
+        self.check_access("create")  # the wizard's rights: managers
         line.check_access("read")
         return {
             "type": "ir.actions.act_window",
@@ -62,7 +62,7 @@ class BackorderManualLinkWizard(models.TransientModel):
 
     @api.model
     def default_get(self, fields_list):
-        self.env["backorder.po.link"]._check_manager()
+        self.check_access("create")  # the wizard's rights: managers
         values = super().default_get(fields_list)
         model = self.env.context.get("active_model")
         record_id = self.env.context.get("active_id")
@@ -92,7 +92,7 @@ class BackorderManualLinkWizard(models.TransientModel):
             )
 
     def action_link(self):
-        self.env["backorder.po.link"]._check_manager()
+        self.check_access("create")  # the wizard's rights: managers
         self.ensure_one()
         rounding = self.product_id.uom_id.rounding or 0.01
         if float_compare(self.quantity, 0, precision_rounding=rounding) <= 0:
