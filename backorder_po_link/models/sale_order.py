@@ -8,6 +8,17 @@ NOTIFY_KEY = "backorder_po_link.notifications"
 NOTIFY_OWN_KEY = "backorder_po_link.notifications_own"
 
 
+def _row(env, product, quantity, uom, **columns):
+    """A row of the customer's emails and portal: the product, the quantity
+    in the reader's language and its unit, and ``columns``."""
+    return {
+        "product": product.display_name,
+        "quantity": formatLang(env, quantity, dp="Product Unit of Measure"),
+        "uom": uom.name,
+        **columns,
+    }
+
+
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
@@ -175,20 +186,17 @@ class SaleOrder(models.Model):
         rows = []
         for sale_line, line_links in links.grouped("sale_line_id").items():
             rows.append(
-                {
-                    "product": sale_line.product_id.display_name,
-                    "quantity": formatLang(
-                        order.env,
-                        sum(line_links.mapped("quantity")),
-                        dp="Product Unit of Measure",
-                    ),
-                    "uom": sale_line.product_id.uom_id.name,
-                    "date": format_date(
+                _row(
+                    order.env,
+                    sale_line.product_id,
+                    sum(line_links.mapped("quantity")),
+                    sale_line.product_id.uom_id,
+                    date=format_date(
                         order.env,
                         max(line_links.mapped("expected_date")),
                         lang_code=self.partner_id.lang,
                     ),
-                }
+                )
             )
         own_lines = (
             order.env["sale.order.line"]
@@ -200,20 +208,17 @@ class SaleOrder(models.Model):
             if not sale_line.backorder_expected_date:
                 continue
             rows.append(
-                {
-                    "product": sale_line.product_id.display_name,
-                    "quantity": formatLang(
-                        order.env,
-                        sale_line.product_uom_qty - sale_line.qty_delivered,
-                        dp="Product Unit of Measure",
-                    ),
-                    "uom": sale_line.product_uom.name,
-                    "date": format_date(
+                _row(
+                    order.env,
+                    sale_line.product_id,
+                    sale_line.product_uom_qty - sale_line.qty_delivered,
+                    sale_line.product_uom,
+                    date=format_date(
                         order.env,
                         sale_line.backorder_expected_date,
                         lang_code=self.partner_id.lang,
                     ),
-                }
+                )
             )
         return rows
 
@@ -239,47 +244,40 @@ class SaleOrder(models.Model):
                 if not state_links:
                     continue
                 rows.append(
-                    {
-                        "product": line.product_id.display_name,
-                        "quantity": formatLang(
-                            self.env,
-                            sum(state_links.mapped("quantity")),
-                            dp="Product Unit of Measure",
-                        ),
-                        "uom": line.product_id.uom_id.name,
-                        "status": label,
-                        "date": format_date(
+                    _row(
+                        self.env,
+                        line.product_id,
+                        sum(state_links.mapped("quantity")),
+                        line.product_id.uom_id,
+                        status=label,
+                        date=format_date(
                             self.env, max(state_links.mapped("expected_date"))
                         )
                         if state == "linked"
                         else "",
-                    }
+                    )
                 )
             if not active and line.backorder_status == "linked":
                 # Odoo's own purchase for the line (on order, dropship).
                 rows.append(
-                    {
-                        "product": line.product_id.display_name,
-                        "quantity": formatLang(
-                            self.env,
-                            line.product_uom_qty - line.qty_delivered,
-                            dp="Product Unit of Measure",
-                        ),
-                        "uom": line.product_uom.name,
-                        "status": self.env._("On order"),
-                        "date": format_date(self.env, line.backorder_expected_date),
-                    }
+                    _row(
+                        self.env,
+                        line.product_id,
+                        line.product_uom_qty - line.qty_delivered,
+                        line.product_uom,
+                        status=self.env._("On order"),
+                        date=format_date(self.env, line.backorder_expected_date),
+                    )
                 )
             if line.backorder_qty > 0:
                 rows.append(
-                    {
-                        "product": line.product_id.display_name,
-                        "quantity": formatLang(
-                            self.env, line.backorder_qty, dp="Product Unit of Measure"
-                        ),
-                        "uom": line.product_id.uom_id.name,
-                        "status": self.env._("Backordered"),
-                        "date": self.env._("to be confirmed"),
-                    }
+                    _row(
+                        self.env,
+                        line.product_id,
+                        line.backorder_qty,
+                        line.product_id.uom_id,
+                        status=self.env._("Backordered"),
+                        date=self.env._("to be confirmed"),
+                    )
                 )
         return rows

@@ -134,17 +134,15 @@ class SaleOrderLine(models.Model):
         """The first of: backordered (something no one covers), on order
         (awaiting receipt, with the expected date), ready (received)."""
         labels = dict(self._fields["backorder_status"]._description_selection(self.env))
-        own = self._backorder_own_purchase_lines()
         for line in self:
             states = set(line.backorder_link_ids.mapped("state"))
-            awaited = own.get(line.id, self.env["purchase.order.line"]).filtered(
-                lambda pol: pol.qty_received < pol.product_qty
-            )
             if line.state != "sale":
                 status = False
             elif line.backorder_qty > 0:
                 status = "backordered"
-            elif "linked" in states or awaited:
+            elif "linked" in states or line.backorder_expected_date:
+                # An expected date without awaited links: the purchase Odoo
+                # made for the line (on order, dropship) is still to come.
                 status = "linked"
             elif "received" in states:
                 status = "ready"
