@@ -2,7 +2,7 @@
 # the backorder links; print what is wrong and exit non-zero if anything is.
 import sys
 
-problems = env["backorder.allocator"]._audit()  # noqa: F821
+problems = env["backorder.audit"]._audit()  # noqa: F821
 for check, detail in problems:
     print(f"AUDIT FAIL  {check}: {detail}")
 links = env["backorder.po.link"].search_count([])  # noqa: F821

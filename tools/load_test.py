@@ -297,7 +297,7 @@ def totals(registry):
         for code, state, qty in cr.fetchall():
             result[code][state] = float(qty)
         env = api.Environment(cr, SUPERUSER_ID, {})
-        problems = env["backorder.allocator"]._audit()
+        problems = env["backorder.audit"]._audit()
         links = env["backorder.po.link"].search_count([])
     return dict(result), problems, links
 

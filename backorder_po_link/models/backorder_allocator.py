@@ -1,37 +1,37 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The one place that decides which sales lines are promised which supply.
+"""The engine: the one place that decides which sales lines are promised
+which supply.
 
 PO confirmation, sales confirmation, the batch run and re-linking after a change
-all call :meth:`BackorderAllocator._allocate`. It
+all call :meth:`BackorderAllocator._allocate` (re-linking through
+:meth:`BackorderAllocator._reconcile`). It
 
 1. takes a transaction-level advisory lock per product, in product order, so two
    allocations of the same product never run side by side (and cannot deadlock),
    and bumps the product's clock row, so that one whose snapshot predates the
    other's commit fails with a serialization error and is retried;
-2. reads the eligible demand and the free supply in set-based queries, a fixed
-   number whatever the number of candidates; when given purchase lines look for
-   demand and no rule applies, a recursive query walks each product's
-   backorders oldest first and stops once they take the free supply;
+2. reads the eligible demand and the free supply in set-based queries composed
+   of the rules of ``backorder.rules``, a fixed number whatever the number of
+   candidates; when given purchase lines look for demand and no rule applies,
+   a recursive query walks each product's backorders oldest first and stops
+   once they take the free supply;
 3. matches them oldest demand first, earliest supply first, in memory;
-4. writes all links with one ``INSERT`` and bumps the stored linked quantities of
-   both sides with one ``UPDATE`` each. Those updates touch the very rows a
-   concurrent allocation would touch, so under Odoo's REPEATABLE READ cursors a
+4. writes all links with one ``INSERT`` and has ``backorder.po.link`` store the
+   linked quantities of both sides, whose ``UPDATE`` touches the very rows a
+   concurrent allocation would touch: under Odoo's REPEATABLE READ cursors a
    transaction that read stale figures fails with a serialization error and is
-   retried by Odoo instead of promising the same goods twice.
+   retried by Odoo instead of promising the same goods twice;
+5. hands the new links to their reactions (``backorder.po.link._on_created``):
+   notes, customer emails. The engine never calls up into the orders.
 """
 
 import collections
 import math
 from dataclasses import dataclass, field
 
-from markupsafe import escape
-
 from odoo import api, fields, models
-from odoo.tools import SQL, float_compare
-from odoo.tools.mail import generate_tracking_message_id
-
-from .backorder_rules import OPEN_MOVE_STATES, ORDERED_LEFT
+from odoo.tools import SQL
 
 # Class id of our advisory locks (pg_advisory_xact_lock(int, int)); the second
 # key is the product id.
@@ -47,19 +47,6 @@ def _round_down(value, rounding):
     return round(math.floor(value / rounding + 1e-7) * rounding, 10)
 
 
-def _html_escape(expr):
-    """SQL for ``markupsafe.escape`` of a text expression."""
-    for char, entity in (
-        ("&", "&amp;"),
-        ("<", "&lt;"),
-        (">", "&gt;"),
-        ('"', "&#34;"),
-        ("'", "&#39;"),
-    ):
-        expr = SQL("replace(%s, %s, %s)", expr, char, entity)
-    return expr
-
-
 @dataclass
 class Demand:
     """A backordered sales line competing for supply."""
@@ -68,7 +55,6 @@ class Demand:
     product_id: int
     company_id: int
     warehouse_id: int
-    order_id: int
     need: float
     rounding: float
     deposit_ok: bool = True
@@ -100,7 +86,6 @@ class Supply:
     product_id: int
     company_id: int
     warehouse_id: int
-    order_id: int
     free: float
 
 
@@ -109,42 +94,102 @@ class BackorderAllocator(models.AbstractModel):
     _description = "Backorder Link Allocator"
 
     # ------------------------------------------------------------------
-    # Entry point
+    # Entry points
     # ------------------------------------------------------------------
     @api.model
-    def _allocate(
-        self,
-        origin,
-        sale_lines=None,
-        purchase_lines=None,
-        products=None,
-        companies=None,
-        full_coverage_only=False,
-        event="confirmed",
-    ):
+    def _allocate(self, origin, event="confirmed", **scope):
         """Link free supply to eligible backorders and return the new links.
 
         :param origin: value of the links' ``origin`` field
-        :param sale_lines: restrict the demand to these sales lines
-        :param purchase_lines: restrict the supply to these purchase lines
-        :param products: restrict both sides to these products (default: the
-            products of the given lines; all products when no line is given)
-        :param companies: restrict to these companies (default: the lines' ones)
-        :param full_coverage_only: a sales line is linked only if its whole
-            backordered quantity can be covered (sales confirmation rule)
         :param event: the customer email the new links call for
+        :param scope: what :meth:`_plan` takes: ``sale_lines``,
+            ``purchase_lines``, ``products``, ``companies`` restrict the
+            demand and the supply; ``full_coverage_only`` links a sales line
+            only if its whole backordered quantity can be covered (sales
+            confirmation rule); ``locked``: the caller holds the products'
+            locks already
         """
-        plan = self._plan(
-            sale_lines=sale_lines,
-            purchase_lines=purchase_lines,
-            products=products,
-            companies=companies,
-            full_coverage_only=full_coverage_only,
-        )
-        links = self._write_links(plan, origin)
-        self.env["sale.order"]._backorder_queue_notification(event, links)
+        links = self._write_links(self._plan(**scope), origin)
+        links._on_created(event)
         return links
 
+    @api.model
+    def _run_batch(self, companies=None, products=None):
+        """All free supply against all eligible backorders (the scheduled
+        action and the manual "Auto-Link Backorders" run), in the companies
+        that link backorders; ``products`` restricts it (a queue job's chunk)."""
+        companies = self._batch_companies(companies)
+        if not companies:
+            return self.env["backorder.po.link"]
+        return self._allocate("batch", products=products, companies=companies)
+
+    @api.model
+    def _cron_auto_link(self):
+        self._run_batch()
+
+    @api.model
+    def _batch_companies(self, companies=None):
+        """The companies a batch run links: those of ``companies`` (default:
+        all) that link backorders (``res.company._backorder_linking_companies``)."""
+        if companies is None:
+            companies = self.env["res.company"].sudo().search([])
+        return companies.sudo()._backorder_linking_companies()
+
+    @api.model
+    def _reconcile(self, sale_lines=None, purchase_lines=None, supply_lines=None):
+        """After a change on either side, release what a line can no longer
+        hold (``backorder.po.link._release_beyond``, newest links first), then
+        link the released backorders and the freed supply again by the same
+        rules, in the same transaction, under one lock per product.
+
+        :param supply_lines: purchase lines whose quantity to receive grew
+            (goods returned to the vendor, who sends them again): their free
+            quantity is linked too, after the released backorders."""
+        sale_lines = (sale_lines or self.env["sale.order.line"]).exists()
+        purchase_lines = (purchase_lines or self.env["purchase.order.line"]).exists()
+        supply_lines = (supply_lines or self.env["purchase.order.line"]).exists()
+        if not sale_lines and not purchase_lines and not supply_lines:
+            return
+        self.env.flush_all()
+        products = sale_lines.product_id | purchase_lines.product_id
+        self._lock_products((products | supply_lines.product_id).ids)
+        released_sale_ids, freed_purchase_ids = self.env[
+            "backorder.po.link"
+        ]._release_beyond(sale_lines, purchase_lines)
+        self._relink(
+            self.env["sale.order.line"].browse(released_sale_ids),
+            self.env["purchase.order.line"].browse(freed_purchase_ids) | supply_lines,
+        )
+
+    @api.model
+    def _relink(self, sale_lines, purchase_lines):
+        """Link the released backorders first (they keep their turn), then the
+        freed supply, where the company re-links; the caller holds the
+        locks."""
+        sale_lines = sale_lines.filtered(
+            lambda line: (
+                line.order_id.state == "sale"
+                and line.company_id._backorder_relink_enabled()
+            )
+        )
+        if sale_lines:
+            # Moved to another (later) purchase: the customer hears the new date.
+            self._allocate(
+                "batch", sale_lines=sale_lines, event="date_changed", locked=True
+            )
+        purchase_lines = purchase_lines.filtered(
+            lambda line: (
+                line.order_id.state in ("purchase", "done")
+                and line.order_id.allow_backorder_link
+                and line.company_id._backorder_relink_enabled()
+            )
+        )
+        if purchase_lines:
+            self._allocate("batch", purchase_lines=purchase_lines, locked=True)
+
+    # ------------------------------------------------------------------
+    # Planning: scope, locks, demand and supply, matching
+    # ------------------------------------------------------------------
     @api.model
     def _plan(
         self,
@@ -154,6 +199,7 @@ class BackorderAllocator(models.AbstractModel):
         companies=None,
         full_coverage_only=False,
         all_demand=False,
+        locked=False,
     ):
         """Return ``(pairs, demands)`` without writing anything: ``pairs`` is a
         list of ``(sale_line_id, purchase_line_id, quantity)``. ``demands``
@@ -163,7 +209,8 @@ class BackorderAllocator(models.AbstractModel):
         scope = self._get_scope(sale_lines, purchase_lines, products, companies)
         if not scope["product_ids"] or not scope["company_ids"]:
             return [], []
-        self._lock_products(scope["product_ids"])
+        if not locked:
+            self._lock_products(scope["product_ids"])
         if (
             scope["sale_line_ids"] is not None
             or scope["purchase_line_ids"] is None
@@ -173,22 +220,23 @@ class BackorderAllocator(models.AbstractModel):
             # Given sales lines, a whole batch or every line wanted: read the
             # demand first.
             demands = self._fetch_demand(scope)
-            if not demands:
-                return [], demands
-            supplies = self._fetch_supply(scope)
+            supplies = self._fetch_supply(scope) if demands else []
         else:
-            # Given purchase lines look for demand: read no more backorders
-            # than their supply can serve.
-            supplies = self._fetch_supply(scope)
-            if not supplies:
-                return [], []
-            budgets = self._demand_budgets(scope, supplies)
-            if budgets:
-                demands = self._fetch_reachable_demand(budgets)
-            else:
-                demands = self._fetch_demand(scope)
+            demands, supplies = self._fetch_supply_then_demand(scope)
         pairs = self._match(demands, supplies, full_coverage_only)
         return pairs, demands
+
+    @api.model
+    def _fetch_supply_then_demand(self, scope):
+        """Given purchase lines look for demand: read no more backorders than
+        their supply can serve."""
+        supplies = self._fetch_supply(scope)
+        if not supplies:
+            return [], []
+        budgets = self._demand_budgets(scope, supplies)
+        if budgets:
+            return self._fetch_reachable_demand(budgets), supplies
+        return self._fetch_demand(scope), supplies
 
     @api.model
     def _demand_budgets(self, scope, supplies):
@@ -215,23 +263,18 @@ class BackorderAllocator(models.AbstractModel):
             free[(supply.product_id, supply.company_id)] += supply.free
         return [(pid, cid, qty) for (pid, cid), qty in sorted(free.items())]
 
-    # ------------------------------------------------------------------
-    # Scope and locks
-    # ------------------------------------------------------------------
     @api.model
     def _get_scope(self, sale_lines, purchase_lines, products, companies):
         sale_lines = sale_lines or self.env["sale.order.line"]
         purchase_lines = purchase_lines or self.env["purchase.order.line"]
-        if products is None:
+        if products is None and (sale_lines or purchase_lines):
             products = sale_lines.product_id | purchase_lines.product_id
-            if not sale_lines and not purchase_lines:
-                products = None
         if companies is None:
             companies = sale_lines.company_id | purchase_lines.company_id
             if not companies:
                 companies = self.env["res.company"].sudo().search([])
         if products is None:
-            product_ids = self._all_backordered_product_ids(companies.ids)
+            product_ids = self._supplied_product_ids(companies.ids)
         else:
             product_ids = products.filtered("is_storable").ids
         return {
@@ -242,8 +285,10 @@ class BackorderAllocator(models.AbstractModel):
         }
 
     @api.model
-    def _all_backordered_product_ids(self, company_ids):
-        """Products with open supply: the only ones a batch can link."""
+    def _supplied_product_ids(self, company_ids):
+        """Products with open supply that accepts backorders: the only ones
+        a batch can link."""
+        rules = self.env["backorder.rules"]
         rows = self.env.execute_query(
             SQL(
                 """
@@ -251,10 +296,11 @@ class BackorderAllocator(models.AbstractModel):
                   FROM purchase_order_line pol
                  WHERE pol.id IN (%(supply)s)
                 """,
-                supply=self.env["backorder.rules"]._supply_line_ids_query(
+                supply=rules._supply_line_ids_query(
                     SQL(
-                        "po.allow_backorder_link AND pol.company_id = ANY(%s)"
+                        "%s AND pol.company_id = ANY(%s)"
                         " AND pol.qty_received < pol.product_qty",
+                        rules._accepts_backorders_sql(),
                         company_ids,
                     )
                 ),
@@ -263,7 +309,7 @@ class BackorderAllocator(models.AbstractModel):
         return [r[0] for r in rows]
 
     @api.model
-    def _all_demanded_product_ids(self, company_ids):
+    def _demanded_product_ids(self, company_ids):
         """Products some confirmed sales line still waits for."""
         rows = self.env.execute_query(
             SQL(
@@ -314,8 +360,9 @@ class BackorderAllocator(models.AbstractModel):
     @api.model
     def _demand_query(self, scope):
         """Backordered sales lines of the scope, oldest first, with the
-        figures the rules need. One row per sales line with a positive
-        backordered quantity not yet linked."""
+        figures the eligibility rules need. One row per sales line with a
+        positive backordered quantity not yet linked."""
+        rules = self.env["backorder.rules"]
         line_filter = SQL()
         if scope["sale_line_ids"] is not None:
             line_filter = SQL("AND sol.id = ANY(%s)", scope["sale_line_ids"])
@@ -324,10 +371,7 @@ class BackorderAllocator(models.AbstractModel):
             WITH lines AS (
                 SELECT sol.id, sol.product_id, sol.company_id, so.warehouse_id,
                        so.id AS order_id, so.date_order, sol.sequence,
-                       so.amount_total,
-                       COALESCE(so.commitment_date,
-                                so.date_order + sol.customer_lead * INTERVAL '1 day')
-                           AS scheduled_date,
+                       so.amount_total, %(scheduled_date)s AS scheduled_date,
                        COALESCE(c.backorder_min_deposit_percent, 0) AS min_deposit,
                        COALESCE(c.backorder_max_days_out, 0) AS max_days,
                        COALESCE(c.backorder_same_warehouse_only, FALSE) AS same_wh,
@@ -335,10 +379,7 @@ class BackorderAllocator(models.AbstractModel):
                   FROM sale_order_line sol
                   JOIN sale_order so ON so.id = sol.order_id
                   JOIN res_company c ON c.id = sol.company_id
-                  JOIN product_product pp ON pp.id = sol.product_id
-                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                  JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-                  JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+                  %(units)s
                  WHERE %(sale_line)s
                    AND sol.product_id = ANY(%(product_ids)s)
                    AND sol.company_id = ANY(%(company_ids)s)
@@ -346,16 +387,9 @@ class BackorderAllocator(models.AbstractModel):
             ),
             backorders AS (%(backorders)s)%(paid_cte)s
             SELECT lines.id, lines.product_id, lines.company_id, lines.warehouse_id,
-                   lines.order_id, backorders.qty::float8 AS need,
-                   lines.rounding::float8,
-                   %(deposit_ok)s AS deposit_ok,
-                   (lines.max_days <= 0
-                    OR lines.scheduled_date::date
-                       <= %(today)s::date + lines.max_days) AS days_ok,
-                   lines.same_wh,
-                   ARRAY(SELECT rel.source_warehouse_id
-                           FROM backorder_warehouse_source_rel rel
-                          WHERE rel.warehouse_id = lines.warehouse_id) AS allowed_wh
+                   backorders.qty::float8 AS need, lines.rounding::float8,
+                   %(deposit_ok)s AS deposit_ok, %(days_ok)s AS days_ok,
+                   %(allowed_wh)s AS allowed_wh, lines.same_wh
               FROM lines
               JOIN backorders ON backorders.sale_line_id = lines.id
          %(paid_join)s
@@ -364,216 +398,27 @@ class BackorderAllocator(models.AbstractModel):
             product_ids=scope["product_ids"],
             company_ids=scope["company_ids"],
             line_filter=line_filter,
-            sale_line=self.env["backorder.rules"]._sale_line_sql(),
-            backorders=self.env["backorder.rules"]._backorder_qty_query(
+            scheduled_date=rules._scheduled_date_sql(),
+            units=rules._sale_line_uom_join_sql(),
+            sale_line=rules._sale_line_sql(),
+            backorders=rules._backorder_qty_query(
                 SQL("SELECT id FROM lines"), product_ids=scope["product_ids"]
             ),
-            today=fields.Date.context_today(self),
-            **self._deposit_sql(scope),
+            days_ok=rules._days_out_ok_sql(
+                SQL("lines.scheduled_date"),
+                SQL("lines.max_days"),
+                fields.Date.context_today(self),
+            ),
+            allowed_wh=rules._source_warehouses_sql(SQL("lines.warehouse_id")),
+            **rules._deposit_sql(scope["company_ids"]),
         )
 
     @api.model
-    def _deposit_sql(self, scope):
-        """The pieces of the demand query for the minimum deposit rule; when no
-        company of the scope has the rule, none (planning the payments part
-        costs more than running the rest of the query for a sales order).
-
-        What an order has paid, in its currency (each amount converted at the
-        rate of its own date, as ``res.currency._convert`` does, see
-        :meth:`_convert_sql`), is the sum of
-
-        - its online payments (transactions authorized or done, not mere
-          validations of a payment method), each less its refunds (unless
-          cancelled or failed), its voided parts and the credit notes of the
-          down-payment invoices it paid, never below zero;
-        - its paid down-payment invoices that no such transaction paid (those
-          are counted once, as the transaction), each less the posted credit
-          notes that reverse it, never below zero.
-        """
-        companies = self.env["res.company"].browse(scope["company_ids"])
-        if not any(c.backorder_min_deposit_percent > 0 for c in companies):
-            return {"paid_cte": SQL(), "paid_join": SQL(), "deposit_ok": SQL("TRUE")}
-
-        def converted(amount, currency, date):
-            """``amount`` in the order's currency, rounded as Odoo rounds it."""
-            return SQL(
-                "ROUND((%s)::numeric, o.decimal_places)",
-                self._convert_sql(
-                    amount, currency, SQL("o.currency_id"), SQL("o.root_id"), date
-                ),
-            )
-
-        def tx_date(alias):
-            # The date Odoo books the payment at; until then, when it was
-            # confirmed.
-            return SQL(
-                """COALESCE((SELECT pay.date FROM account_payment pay
-                              WHERE pay.id = %(tx)s.payment_id),
-                            %(tx)s.last_state_change::date,
-                            %(tx)s.create_date::date)""",
-                tx=SQL.identifier(alias),
-            )
-
-        def move_date(alias):
-            return SQL(
-                "COALESCE(%(am)s.invoice_date, %(am)s.date)",
-                am=SQL.identifier(alias),
-            )
-
-        def credit_notes(invoice_filter):
-            """What the posted credit notes reversing the invoices that
-            ``invoice_filter`` (on ``inv``) selects give back of this order's
-            down payments."""
-            return SQL(
-                """COALESCE((
-                    SELECT SUM(%(amount)s)
-                      FROM account_move cn
-                      JOIN account_move_line cnl ON cnl.move_id = cn.id
-                      JOIN sale_order_line_invoice_rel cnr
-                           ON cnr.invoice_line_id = cnl.id
-                      JOIN sale_order_line cndp ON cndp.id = cnr.order_line_id
-                     WHERE cn.reversed_entry_id IN (
-                               SELECT inv.id FROM account_move inv
-                                WHERE %(invoice_filter)s)
-                       AND cn.state = 'posted'
-                       AND cn.move_type = 'out_refund'
-                       AND cndp.is_downpayment
-                       AND cndp.order_id = o.order_id), 0)""",
-                amount=converted(
-                    SQL("cnl.price_total"), SQL("cn.currency_id"), move_date("cn")
-                ),
-                invoice_filter=invoice_filter,
-            )
-
-        return {
-            "paid_cte": SQL(
-                """,
-            deposit_orders AS (
-                SELECT so.id AS order_id, so.currency_id, cur.decimal_places,
-                       -- Rates live on the root company (res.company.root_id).
-                       split_part(dc.parent_path, '/', 1)::int AS root_id
-                  FROM sale_order so
-                  JOIN res_company dc ON dc.id = so.company_id
-                  JOIN res_currency cur ON cur.id = so.currency_id
-                 WHERE so.id IN (SELECT order_id FROM lines WHERE min_deposit > 0)
-            ),
-            paid AS (
-                SELECT x.order_id, SUM(x.amount) AS amount
-                  FROM (
-                    SELECT o.order_id, GREATEST(
-                               %(tx_amount)s
-                               + COALESCE((
-                                   SELECT SUM(%(child_amount)s)
-                                     FROM payment_transaction ch
-                                    WHERE ch.source_transaction_id = tx.id
-                                      AND ((ch.operation = 'refund'
-                                            AND ch.state NOT IN ('cancel', 'error'))
-                                        OR (ch.operation IS DISTINCT FROM 'refund'
-                                            AND ch.state = 'cancel'))), 0)
-                               - %(tx_credit_notes)s,
-                           0) AS amount
-                      FROM deposit_orders o
-                      JOIN sale_order_transaction_rel rel
-                           ON rel.sale_order_id = o.order_id
-                      JOIN payment_transaction tx ON tx.id = rel.transaction_id
-                     WHERE tx.state IN ('authorized', 'done')
-                       AND COALESCE(tx.operation, '') NOT IN ('validation', 'refund')
-                    UNION ALL
-                    SELECT o.order_id,
-                           GREATEST(SUM(%(invoice_amount)s) - %(invoice_credit_notes)s,
-                                    0) AS amount
-                      FROM deposit_orders o
-                      JOIN sale_order_line dp
-                           ON dp.order_id = o.order_id AND dp.is_downpayment
-                      JOIN sale_order_line_invoice_rel r ON r.order_line_id = dp.id
-                      JOIN account_move_line aml ON aml.id = r.invoice_line_id
-                      JOIN account_move am ON am.id = aml.move_id
-                     WHERE am.state = 'posted'
-                       AND am.move_type = 'out_invoice'
-                       AND am.payment_state IN ('paid', 'in_payment')
-                       -- The down payment itself, not its deduction from a
-                       -- final invoice.
-                       AND aml.price_total > 0
-                       AND NOT EXISTS (
-                           SELECT FROM account_invoice_transaction_rel itr
-                             JOIN sale_order_transaction_rel str
-                                  ON str.transaction_id = itr.transaction_id
-                             JOIN payment_transaction itx
-                                  ON itx.id = itr.transaction_id
-                            WHERE itr.invoice_id = am.id
-                              AND str.sale_order_id = o.order_id
-                              AND itx.state IN ('authorized', 'done'))
-                  GROUP BY o.order_id, o.currency_id, o.decimal_places, o.root_id,
-                           am.id
-                  ) x
-              GROUP BY x.order_id
-            )""",
-                tx_amount=converted(
-                    SQL("tx.amount"), SQL("tx.currency_id"), tx_date("tx")
-                ),
-                # Refunds are negative amounts; a voided part is taken off.
-                child_amount=converted(
-                    SQL(
-                        "CASE WHEN ch.operation = 'refund'"
-                        " THEN ch.amount ELSE -ch.amount END"
-                    ),
-                    SQL("ch.currency_id"),
-                    tx_date("ch"),
-                ),
-                tx_credit_notes=credit_notes(
-                    SQL(
-                        "inv.id IN (SELECT invoice_id"
-                        " FROM account_invoice_transaction_rel"
-                        " WHERE transaction_id = tx.id)"
-                    )
-                ),
-                invoice_amount=converted(
-                    SQL("aml.price_total"), SQL("am.currency_id"), move_date("am")
-                ),
-                invoice_credit_notes=credit_notes(SQL("inv.id = am.id")),
-            ),
-            "paid_join": SQL("LEFT JOIN paid ON paid.order_id = lines.order_id"),
-            "deposit_ok": SQL(
-                """(lines.min_deposit <= 0
-                    OR COALESCE(paid.amount, 0) * 100
-                       >= lines.min_deposit * lines.amount_total)"""
-            ),
-        }
-
-    @api.model
-    def _convert_sql(self, amount, from_currency, to_currency, company, date):
-        """SQL of ``res.currency._convert`` (unrounded) of ``amount`` from
-        ``from_currency`` to ``to_currency`` at ``date``, with the rates of
-        ``company`` (a root company) as ``res.currency._get_rates`` reads them:
-        the company's own rate before a shared one, the last one on or before
-        the date, else the first one, else 1."""
-
-        def rate(currency):
-            return SQL(
-                """COALESCE(
-                    (SELECT r.rate FROM res_currency_rate r
-                      WHERE r.currency_id = %(currency)s AND r.name <= %(date)s
-                        AND (r.company_id IS NULL OR r.company_id = %(company)s)
-                   ORDER BY r.company_id, r.name DESC LIMIT 1),
-                    (SELECT r.rate FROM res_currency_rate r
-                      WHERE r.currency_id = %(currency)s
-                        AND (r.company_id IS NULL OR r.company_id = %(company)s)
-                   ORDER BY r.company_id, r.name LIMIT 1),
-                    1.0)""",
-                currency=currency,
-                date=date,
-                company=company,
-            )
-
-        return SQL(
-            """CASE WHEN %(from_currency)s = %(to_currency)s THEN %(amount)s
-                    ELSE %(amount)s * %(to_rate)s / %(from_rate)s END""",
-            amount=amount,
-            from_currency=from_currency,
-            to_currency=to_currency,
-            to_rate=rate(to_currency),
-            from_rate=rate(from_currency),
-        )
+    def _fetch_demand(self, scope):
+        return [
+            Demand(*row[:8], frozenset(row[8]), row[9])
+            for row in self.env.execute_query(self._demand_query(scope))
+        ]
 
     @api.model
     def _fetch_reachable_demand(self, budgets):
@@ -591,19 +436,18 @@ class BackorderAllocator(models.AbstractModel):
         product_ids, company_ids, free = (
             list(col) for col in zip(*budgets, strict=True)
         )
+        rules = self.env["backorder.rules"]
         rows = self.env.execute_query(
             SQL(
                 """
                 WITH RECURSIVE budget AS (
                     SELECT b.product_id, b.company_id, b.free,
-                           buom.rounding::float8 AS rounding,
-                           buom.factor AS prod_factor, o.ids
+                           prod_uom.rounding::float8 AS rounding,
+                           prod_uom.factor AS prod_factor, o.ids
                       FROM unnest(%(product_ids)s::int[], %(company_ids)s::int[],
                                   %(free)s::float8[])
                            AS b(product_id, company_id, free)
-                      JOIN product_product bpp ON bpp.id = b.product_id
-                      JOIN product_template bpt ON bpt.id = bpp.product_tmpl_id
-                      JOIN uom_uom buom ON buom.id = bpt.uom_id
+                      %(budget_product)s
                       JOIN (SELECT sol.product_id, sol.company_id,
                                    array_agg(sol.id ORDER BY so.date_order, so.id,
                                              sol.sequence, sol.id) AS ids
@@ -624,21 +468,19 @@ class BackorderAllocator(models.AbstractModel):
                 walk AS (
                     SELECT product_id, company_id, ids, free, rounding, prod_factor,
                            1 AS i, 0::float8 AS taken,
-                           NULL::int AS line_id, NULL::int AS order_id,
-                           NULL::float8 AS need
+                           NULL::int AS line_id, NULL::float8 AS need
                       FROM budget
                  UNION ALL
                     SELECT w.product_id, w.company_id, w.ids, w.free, w.rounding,
                            w.prod_factor, w.i + 1,
-                           w.taken + FLOOR(GREATEST(n.need, 0) / w.rounding
-                                           + 0.0000001) * w.rounding,
-                           n.id, n.order_id, n.need
+                           w.taken + %(rounded_need)s,
+                           n.id, n.need
                       FROM walk w
                 CROSS JOIN LATERAL (
-                        SELECT sol.id, sol.order_id, %(need)s::float8 AS need
+                        SELECT sol.id, %(need)s::float8 AS need
                           FROM sale_order_line sol
-                          JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                    -- ORDERED_LEFT reads prod_uom.factor: the budget carries
+                          %(line_uom)s
+                    -- What is left to deliver reads prod_uom.factor: the budget carries
                     -- it, no per-line lookup of the product's unit.
                     CROSS JOIN LATERAL (SELECT w.prod_factor AS factor) prod_uom
                      LEFT JOIN LATERAL (%(missing)s) m ON TRUE
@@ -647,7 +489,7 @@ class BackorderAllocator(models.AbstractModel):
                     ) n
                      WHERE w.i <= cardinality(w.ids) AND w.taken < w.free
                 )
-                SELECT line_id, product_id, company_id, order_id, need, rounding
+                SELECT line_id, product_id, company_id, need, rounding
                   FROM walk
                  WHERE line_id IS NOT NULL
               ORDER BY product_id, company_id, i
@@ -656,98 +498,23 @@ class BackorderAllocator(models.AbstractModel):
                 company_ids=company_ids,
                 line_company_ids=sorted(set(company_ids)),
                 free=free,
-                need=self.env["backorder.rules"]._backorder_need_sql(
+                budget_product=rules._product_uom_join_sql(SQL("b.product_id")),
+                line_uom=rules._line_uom_join_sql(),
+                rounded_need=rules._round_down_sql(SQL("n.need"), SQL("w.rounding")),
+                need=rules._backorder_need_sql(
                     SQL("m.qty"), SQL("p.qty"), SQL("p.active_qty")
                 ),
-                missing=self._missing_qty_query(SQL("sol.id")),
-                pending=self._pending_qty_query(SQL("l.sale_line_id = sol.id")),
+                missing=rules._missing_qty_query(SQL("sol.id")),
+                pending=rules._pending_qty_query(SQL("l.sale_line_id = sol.id")),
             )
         )
         demands = []
-        for lid, pid, cid, oid, need, rounding in rows:
+        for lid, pid, cid, need, rounding in rows:
             need = _round_down(need, rounding)
             if need > rounding / 2:
                 # No warehouse rule applies: the sales warehouse is not needed.
-                demands.append(Demand(lid, pid, cid, None, oid, need, rounding))
+                demands.append(Demand(lid, pid, cid, None, need, rounding))
         return demands
-
-    @api.model
-    def _missing_qty_query(self, sale_line_ids_query=None, product_ids=None):
-        return self.env["backorder.rules"]._missing_qty_query(
-            sale_line_ids_query, product_ids=product_ids
-        )
-
-    @api.model
-    def _reserved_qty_query(self, sale_line_ids_query):
-        """``(sale_line_id, qty)``: the goods reserved in stock for the open
-        moves of these sales lines, in the product's unit: what their
-        received links may hold. Moves from outside the warehouse (a
-        customer's return) reserve nothing there."""
-        return SQL(
-            """
-            SELECT m.sale_line_id,
-                   SUM(CASE WHEN m.product_uom_qty > 0
-                       THEN m.quantity * m.product_qty / m.product_uom_qty
-                       ELSE 0 END) AS qty
-              FROM stock_move m
-              JOIN stock_location src ON src.id = m.location_id
-             WHERE m.sale_line_id IN (%(line_ids)s)
-               AND m.state IN %(move_states)s
-               AND src.usage = 'internal'
-          GROUP BY m.sale_line_id
-            """,
-            line_ids=sale_line_ids_query,
-            move_states=OPEN_MOVE_STATES,
-        )
-
-    @api.model
-    def _pending_qty_query(self, line_filter):
-        return self.env["backorder.rules"]._pending_qty_query(line_filter)
-
-    @api.model
-    def _fetch_demand(self, scope):
-        demands = []
-        for row in self.env.execute_query(self._demand_query(scope)):
-            (lid, pid, cid, wid, oid, need, rounding) = row[:7]
-            deposit_ok, days_ok, same_wh, allowed = row[7:]
-            demands.append(
-                Demand(
-                    id=lid,
-                    product_id=pid,
-                    company_id=cid,
-                    warehouse_id=wid,
-                    order_id=oid,
-                    need=need,
-                    rounding=rounding,
-                    deposit_ok=deposit_ok,
-                    days_ok=days_ok,
-                    same_warehouse_only=same_wh,
-                    allowed_warehouse_ids=frozenset(allowed),
-                )
-            )
-        return demands
-
-    @api.model
-    def _get_unlinked_backorder_qty(self, sale_lines):
-        """``{sale_line_id: quantity}`` still backordered and not linked, in
-        the product's unit, for lines with such a quantity. Same query as the
-        allocation reads, without its locks."""
-        if not sale_lines:
-            return {}
-        self.env.flush_all()
-        scope = {
-            "product_ids": sale_lines.product_id.ids,
-            "company_ids": sale_lines.company_id.ids,
-            "sale_line_ids": sale_lines.ids,
-        }
-        return {demand.id: demand.need for demand in self._fetch_demand(scope)}
-
-    @api.model
-    def _backordered_line_ids_query(self):
-        """SQL selecting the ids of the backorders: confirmed sales lines
-        with a quantity waiting for stock that no link covers."""
-        query = self.env["backorder.rules"]._backorder_qty_query()
-        return SQL("SELECT sale_line_id FROM (%s) backorders", query)
 
     @api.model
     def _supply_query(self, scope):
@@ -757,19 +524,21 @@ class BackorderAllocator(models.AbstractModel):
         line_filter = SQL()
         if scope["purchase_line_ids"] is not None:
             line_filter = SQL("AND pol.id = ANY(%s)", scope["purchase_line_ids"])
+        rules = self.env["backorder.rules"]
         return SQL(
             """
             WITH free AS (%(free)s)
             SELECT pol.id, pol.product_id, pol.company_id,
-                   spt.warehouse_id, po.id AS order_id, free.free
+                   spt.warehouse_id, free.free
               FROM free
               JOIN purchase_order_line pol ON pol.id = free.purchase_line_id
               JOIN purchase_order po ON po.id = pol.order_id
          LEFT JOIN stock_picking_type spt ON spt.id = po.picking_type_id
-             WHERE po.allow_backorder_link
+             WHERE %(accepts)s
           ORDER BY pol.date_planned, po.date_order, po.id, pol.sequence, pol.id
             """,
-            free=self.env["backorder.rules"]._free_supply_query(
+            accepts=rules._accepts_backorders_sql(),
+            free=rules._free_supply_query(
                 SQL(
                     "pol.product_id = ANY(%s) AND pol.company_id = ANY(%s) %s",
                     scope["product_ids"],
@@ -809,34 +578,13 @@ class BackorderAllocator(models.AbstractModel):
             by_wh = queues.get(key)
             if not by_wh:
                 continue
-            candidates = []
-            for wh, queue in by_wh.items():
-                if demand.accepts(wh):
-                    candidates.append(queue[heads[(key, wh)] :])
-            if len(candidates) == 1:
-                candidates = candidates[0]
-            else:
-                candidates = sorted(
-                    (item for queue in candidates for item in queue),
-                    key=lambda item: item[0],
-                )
-            rounding = demand.rounding
-            half = rounding / 2
+            candidates = self._candidates(demand, by_wh, heads, key)
+            half = demand.rounding / 2
             if full_coverage_only:
                 available = sum(s.free for _rank, s in candidates)
                 if available < demand.need - half:
                     continue
-            need = demand.need
-            for _rank, supply in candidates:
-                if need <= half:
-                    break
-                qty = _round_down(min(need, supply.free), rounding)
-                if qty <= half:
-                    continue
-                pairs.append((demand.id, supply.id, qty))
-                demand.planned += qty
-                need -= qty
-                supply.free -= qty
+            self._take(demand, candidates, pairs)
             # Advance the heads past exhausted supply.
             for wh, queue in by_wh.items():
                 idx = heads[(key, wh)]
@@ -844,6 +592,38 @@ class BackorderAllocator(models.AbstractModel):
                     idx += 1
                 heads[(key, wh)] = idx
         return pairs
+
+    @api.model
+    def _candidates(self, demand, by_wh, heads, key):
+        """The supply ``demand`` accepts, not exhausted, in arrival order."""
+        candidates = [
+            queue[heads[(key, wh)] :]
+            for wh, queue in by_wh.items()
+            if demand.accepts(wh)
+        ]
+        if len(candidates) == 1:
+            return candidates[0]
+        return sorted(
+            (item for queue in candidates for item in queue), key=lambda item: item[0]
+        )
+
+    @api.model
+    def _take(self, demand, candidates, pairs):
+        """``demand`` takes what it lacks from ``candidates`` in turn, in
+        multiples of its product's rounding; appends to ``pairs``."""
+        rounding = demand.rounding
+        half = rounding / 2
+        need = demand.need
+        for _rank, supply in candidates:
+            if need <= half:
+                break
+            qty = _round_down(min(need, supply.free), rounding)
+            if qty <= half:
+                continue
+            pairs.append((demand.id, supply.id, qty))
+            demand.planned += qty
+            need -= qty
+            supply.free -= qty
 
     # ------------------------------------------------------------------
     # Writing
@@ -898,680 +678,6 @@ class BackorderAllocator(models.AbstractModel):
             # A big batch changes the table's make-up: without fresh
             # statistics the checks at commit would pick poor plans.
             self.env.cr.execute("ANALYZE backorder_po_link")
-        self._refresh_linked_qty(set(sale_ids), set(po_line_ids))
+        Link._store_linked_qty(set(sale_ids), set(po_line_ids))
         Link.invalidate_model()
-        self._post_link_messages(links)
         return links
-
-    @api.model
-    def _refresh_linked_qty(self, sale_line_ids, purchase_line_ids):
-        """Store the active linked quantity of both sides, in SQL.
-
-        Besides keeping the stored fields right, the ``UPDATE`` takes the row
-        lock of every line that was promised something: the conflict a
-        concurrent allocation of the same lines runs into.
-        """
-        for table, column, ids in (
-            ("sale_order_line", "sale_line_id", sorted(sale_line_ids)),
-            ("purchase_order_line", "purchase_line_id", sorted(purchase_line_ids)),
-        ):
-            if not ids:
-                continue
-            self.env.cr.execute(
-                SQL(
-                    """
-                    UPDATE %(table)s t
-                       SET backorder_linked_qty = COALESCE(agg.qty, 0)
-                      FROM unnest(%(ids)s::int[]) AS u(id)
-                 LEFT JOIN (SELECT l.%(column)s AS line_id, SUM(l.quantity) AS qty
-                              FROM backorder_po_link l
-                             WHERE l.%(column)s = ANY(%(ids)s)
-                               AND l.state IN ('linked', 'received')
-                          GROUP BY l.%(column)s) agg ON agg.line_id = u.id
-                     WHERE t.id = u.id
-                       AND t.backorder_linked_qty IS DISTINCT FROM COALESCE(agg.qty, 0)
-                    """,
-                    table=SQL.identifier(table),
-                    column=SQL.identifier(column),
-                    ids=ids,
-                )
-            )
-        self.env["sale.order.line"].invalidate_model(
-            ["backorder_linked_qty", "backorder_link_ids"]
-        )
-        self.env["purchase.order.line"].invalidate_model(
-            ["backorder_linked_qty", "backorder_link_ids"]
-        )
-
-    # ------------------------------------------------------------------
-    # Messages
-    # ------------------------------------------------------------------
-    @api.model
-    def _post_link_messages(self, links):
-        """One chatter note per order and run, listing what was linked."""
-        self._post_messages(
-            {link_id: None for link_id in links.ids},
-            self.env._("Backorder links created:"),
-        )
-
-    @api.model
-    def _post_messages(self, quantities, title):
-        """One note per sales order and per purchase order: ``title`` and a
-        line per link. ``quantities`` maps link ids to the quantity to show
-        (None: the link's quantity).
-
-        The notes are the rows ``mail.thread._message_log_batch`` writes, built
-        and inserted by one statement without the per-message ORM work: a PO
-        confirmation can touch hundreds of sales orders, a batch run tens of
-        thousands. Every value is HTML-escaped in SQL."""
-        if not quantities:
-            return
-        Thread = self.env["mail.thread"]
-        author_id, email_from = Thread._message_compute_author(
-            None, None, raise_on_email=False
-        )
-        lang = self.env.lang or "en_US"
-        # The translated line, its named placeholders made positional for
-        # PostgreSQL's format(); the text itself is escaped once, here.
-        line_format = str(
-            escape(
-                self.env._(
-                    "%(qty)s %(uom)s %(product)s → %(other)s (expected %(date)s)"
-                )
-            )
-        )
-        for position, name in enumerate(
-            ("qty", "uom", "product", "other", "date"), start=1
-        ):
-            line_format = line_format.replace(f"%({name})s", f"%{position}$s")
-        common = {
-            "header": f"<p>{escape(title)}</p><ul>",
-            "line_format": line_format,
-            "subtype": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-            "author": author_id,
-            "email_from": email_from,
-            "reply_to": Thread._notify_get_reply_to(default=email_from)[False],
-            "message_id": generate_tracking_message_id("message-notify"),
-            "now": fields.Datetime.now(),
-            "uid": self.env.uid,
-        }
-
-        def note(model, res_id, other):
-            """The notes of one side: a row per order of ``res_id``."""
-            return SQL(
-                """
-                SELECT %(model)s, grouped.res_id,
-                       %(header)s || string_agg(grouped.item, '' ORDER BY grouped.id)
-                       || '</ul>',
-                       'notification', %(subtype)s, TRUE, %(author)s,
-                       %(email_from)s, %(reply_to)s, %(message_id)s, FALSE,
-                       %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM (SELECT id, %(res_id)s AS res_id,
-                               '<li>' || format(%(line_format)s, qty, uom, product,
-                                                %(other)s, date) || '</li>' AS item
-                          FROM link_rows) grouped
-              GROUP BY grouped.res_id
-                """,
-                model=model,
-                res_id=SQL.identifier(res_id),
-                other=SQL.identifier(other),
-                **common,
-            )
-
-        columns = SQL(
-            """mail_message (
-                    model, res_id, body, message_type, subtype_id, is_internal,
-                    author_id, email_from, reply_to, message_id,
-                    email_add_signature, date,
-                    create_uid, create_date, write_uid, write_date)"""
-        )
-        link_ids = list(quantities)
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH link_rows AS (
-                    SELECT l.id, l.sale_order_id, l.purchase_order_id,
-                           COALESCE(q.qty, l.quantity)::float8::text AS qty,
-                           %(uom)s AS uom, %(product)s AS product,
-                           %(so_name)s AS so_name, %(po_name)s AS po_name,
-                           COALESCE(to_char(l.expected_date, 'YYYY-MM-DD'), '?')
-                               AS date
-                      FROM unnest(%(ids)s::int[], %(qtys)s::numeric[]) AS q(id, qty)
-                      JOIN backorder_po_link l ON l.id = q.id
-                      JOIN sale_order so ON so.id = l.sale_order_id
-                      JOIN purchase_order po ON po.id = l.purchase_order_id
-                      JOIN product_product pp ON pp.id = l.product_id
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                      JOIN uom_uom uom ON uom.id = pt.uom_id
-                ),
-                sale_notes AS (INSERT INTO %(columns)s %(sale_note)s)
-                INSERT INTO %(columns)s %(purchase_note)s
-                """,
-                ids=link_ids,
-                qtys=[quantities[link_id] for link_id in link_ids],
-                uom=_html_escape(
-                    SQL("COALESCE(uom.name->>%s, uom.name->>'en_US')", lang)
-                ),
-                product=_html_escape(
-                    SQL(
-                        """CASE WHEN pp.default_code IS NOT NULL
-                                THEN '[' || pp.default_code || '] ' ELSE '' END
-                           || COALESCE(pt.name->>%s, pt.name->>'en_US')""",
-                        lang,
-                    )
-                ),
-                so_name=_html_escape(SQL("so.name")),
-                po_name=_html_escape(SQL("po.name")),
-                columns=columns,
-                sale_note=note("sale.order", "sale_order_id", "po_name"),
-                purchase_note=note("purchase.order", "purchase_order_id", "so_name"),
-            )
-        )
-        self.env["mail.message"].invalidate_model()
-        self.env["sale.order"].invalidate_model(["message_ids"])
-        self.env["purchase.order"].invalidate_model(["message_ids"])
-
-    # ------------------------------------------------------------------
-    # Batch run and dry run
-    # ------------------------------------------------------------------
-    @api.model
-    def _batch_companies(self, companies=None):
-        """The companies a batch run links: those of ``companies`` (default:
-        all) that link backorders (``res.company._backorder_linking_companies``)."""
-        if companies is None:
-            companies = self.env["res.company"].sudo().search([])
-        return companies.sudo()._backorder_linking_companies()
-
-    @api.model
-    def _run_batch(self, companies=None, products=None):
-        """All free supply against all eligible backorders (the scheduled
-        action and the manual "Auto-Link Backorders" run), in the companies
-        that link backorders; ``products`` restricts it (a queue job's chunk)."""
-        companies = self._batch_companies(companies)
-        if not companies:
-            return self.env["backorder.po.link"]
-        return self._allocate("batch", products=products, companies=companies)
-
-    @api.model
-    def _cron_auto_link(self):
-        self._run_batch()
-
-    @api.model
-    def _explain(self, companies=None):
-        """Dry run of the batch: ``(pairs, demands, reasons)`` where ``reasons``
-        maps each sales line left (partly) unlinked to why. Writes nothing.
-        Like the batch, it covers the companies that link backorders only."""
-        companies = self._batch_companies(companies)
-        if not companies:
-            return [], [], {}
-        products = self.env["product.product"].browse(
-            self._all_demanded_product_ids(companies.ids)
-        )
-        pairs, demands = self._plan(
-            products=products, companies=companies, all_demand=True
-        )
-        reasons = {}
-        unmet = [
-            d
-            for d in demands
-            if float_compare(d.planned, d.need, precision_rounding=d.rounding) < 0
-        ]
-        if not unmet:
-            return pairs, demands, reasons
-        scope = {
-            "product_ids": sorted({d.product_id for d in unmet}),
-            "company_ids": sorted({d.company_id for d in unmet}),
-            "purchase_line_ids": None,
-        }
-        # Free supply per product and company, before this run matched it.
-        free_wh = collections.defaultdict(set)
-        for supply in self._fetch_supply(scope):
-            free_wh[(supply.product_id, supply.company_id)].add(supply.warehouse_id)
-        opted_out = {
-            (row[0], row[1])
-            for row in self.env.execute_query(
-                SQL(
-                    """
-                    SELECT DISTINCT pol.product_id, pol.company_id
-                      FROM purchase_order_line pol
-                     WHERE pol.id IN (%(supply)s)
-                    """,
-                    supply=self.env["backorder.rules"]._supply_line_ids_query(
-                        SQL(
-                            "NOT po.allow_backorder_link"
-                            " AND pol.product_id = ANY(%s) AND pol.company_id = ANY(%s)"
-                            " AND pol.qty_received < pol.product_qty",
-                            scope["product_ids"],
-                            scope["company_ids"],
-                        )
-                    ),
-                )
-            )
-        }
-        for demand in unmet:
-            key = (demand.product_id, demand.company_id)
-            if not demand.deposit_ok:
-                reason = "deposit"
-            elif not demand.days_ok:
-                reason = "days_out"
-            elif free_wh.get(key) and not any(
-                demand.accepts(wh) for wh in free_wh[key]
-            ):
-                reason = "warehouse"
-            elif key in opted_out:
-                reason = "opt_out"
-            else:
-                reason = "no_supply"
-            reasons[demand.id] = reason
-        return pairs, demands, reasons
-
-    @api.model
-    def _waiting_kit_lines(self, companies):
-        """``{sale_line_id: quantity}`` of the kit lines (see
-        ``backorder.rules._stock_move_sql``) of ``companies`` whose component
-        moves wait for stock, with what the line still has to deliver: the
-        dry run says why they are never linked."""
-        rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT sol.id, MAX(%(ordered_left)s)::float8
-                  FROM stock_move m
-                  JOIN stock_location src ON src.id = m.location_id
-                  JOIN sale_order_line sol ON sol.id = m.sale_line_id
-                  JOIN sale_order so ON so.id = sol.order_id
-                  JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                  JOIN product_product pp ON pp.id = sol.product_id
-                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                  JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-                 WHERE m.state IN ('confirmed', 'partially_available', 'waiting')
-                   AND m.procure_method = 'make_to_stock'
-                   AND src.usage = 'internal'
-                   AND m.product_id != sol.product_id
-                   AND so.state = 'sale'
-                   AND sol.company_id = ANY(%(company_ids)s)
-              GROUP BY sol.id
-                """,
-                ordered_left=ORDERED_LEFT,
-                company_ids=companies.ids,
-            )
-        )
-        return dict(rows)
-
-    # ------------------------------------------------------------------
-    # Links follow changes
-    # ------------------------------------------------------------------
-    @api.model
-    def _reconcile(self, sale_lines=None, purchase_lines=None, supply_lines=None):
-        """After a change on either side, release what a line can no longer
-        hold (newest links first), then link the released backorders and the
-        freed supply again by the same rules, in the same transaction.
-
-        :param supply_lines: purchase lines whose quantity to receive grew
-            (goods returned to the vendor, who sends them again): their free
-            quantity is linked too, after the released backorders."""
-        sale_lines = (sale_lines or self.env["sale.order.line"]).exists()
-        purchase_lines = (purchase_lines or self.env["purchase.order.line"]).exists()
-        supply_lines = (supply_lines or self.env["purchase.order.line"]).exists()
-        if not sale_lines and not purchase_lines and not supply_lines:
-            return
-        self.env.flush_all()
-        self._lock_products(
-            (
-                sale_lines.product_id
-                | purchase_lines.product_id
-                | supply_lines.product_id
-            ).ids
-        )
-        released_sale_ids, freed_purchase_ids = self._release_excess(
-            sale_lines, purchase_lines
-        )
-        SaleLine = self.env["sale.order.line"]
-        PurchaseLine = self.env["purchase.order.line"]
-        relink_sale = SaleLine.browse(released_sale_ids).filtered(
-            lambda line: (
-                line.order_id.state == "sale"
-                and line.company_id._backorder_relink_enabled()
-            )
-        )
-        if relink_sale:
-            # Moved to another (later) purchase: the customer hears the new date.
-            self._allocate("batch", sale_lines=relink_sale, event="date_changed")
-        relink_supply = (
-            PurchaseLine.browse(freed_purchase_ids) | supply_lines
-        ).filtered(
-            lambda line: (
-                line.order_id.state in ("purchase", "done")
-                and line.order_id.allow_backorder_link
-                and line.company_id._backorder_relink_enabled()
-            )
-        )
-        if relink_supply:
-            self._allocate("batch", purchase_lines=relink_supply)
-
-    @api.model
-    def _release_excess(self, sale_lines, purchase_lines):
-        """Shrink or cancel active links beyond what their lines still hold,
-        newest first. Returns the ids of the sales lines that lost promises
-        and of the purchase lines whose supply was freed."""
-        released = []  # (link id, sale line id, purchase line id, quantity)
-        if purchase_lines:
-            released += self._release_rows(
-                "purchase_line_id",
-                SQL(
-                    """
-                    SELECT pol.id,
-                           CASE WHEN po.state IN ('purchase', 'done') THEN
-                               GREATEST(pol.product_uom_qty - COALESCE((
-                                   SELECT SUM(l.quantity) FROM backorder_po_link l
-                                    WHERE l.purchase_line_id = pol.id
-                                      AND l.state IN ('received', 'done')), 0), 0)
-                           ELSE 0 END AS capacity
-                      FROM purchase_order_line pol
-                      JOIN purchase_order po ON po.id = pol.order_id
-                     WHERE pol.id = ANY(%s)
-                    """,
-                    purchase_lines.ids,
-                ),
-            )
-            # A PO that is no longer confirmed takes its received links along.
-            released += self._cancel_received(
-                SQL(
-                    """
-                    SELECT l.id FROM backorder_po_link l
-                      JOIN purchase_order po ON po.id = l.purchase_order_id
-                     WHERE l.purchase_line_id = ANY(%s) AND l.state = 'received'
-                       AND po.state NOT IN ('purchase', 'done')
-                    """,
-                    purchase_lines.ids,
-                )
-            )
-        if sale_lines:
-            # The sales lines with the units ORDERED_LEFT reads.
-            lines = SQL(
-                """sale_order_line sol
-                      JOIN sale_order so ON so.id = sol.order_id
-                      JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                      JOIN product_product pp ON pp.id = sol.product_id
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                      JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id"""
-            )
-            # Received links hold goods reserved for the delivery: beyond what
-            # is still reserved (delivery unreserved, cancelled, cut short,
-            # goods taken back), they go first, so that the links awaiting
-            # receipt are then measured against what the delivery lacks. A
-            # sales order no longer confirmed holds none.
-            released += self._release_rows(
-                "sale_line_id",
-                SQL(
-                    """
-                    SELECT sol.id,
-                           CASE WHEN so.state = 'sale' THEN GREATEST(LEAST(
-                               COALESCE(reserved.qty, 0), %(ordered_left)s
-                           ), 0) ELSE 0 END AS capacity
-                      FROM %(lines)s
-                 LEFT JOIN (%(reserved)s) reserved ON reserved.sale_line_id = sol.id
-                     WHERE sol.id = ANY(%(ids)s)
-                    """,
-                    ids=sale_lines.ids,
-                    lines=lines,
-                    ordered_left=ORDERED_LEFT,
-                    reserved=self._reserved_qty_query(
-                        SQL("SELECT unnest(%s::int[])", sale_lines.ids)
-                    ),
-                ),
-                state="received",
-            )
-            released += self._release_rows(
-                "sale_line_id",
-                SQL(
-                    """
-                    SELECT sol.id,
-                           CASE WHEN so.state = 'sale' THEN GREATEST(LEAST(
-                               COALESCE(missing.qty, 0),
-                               %(ordered_left)s - COALESCE((
-                                   SELECT SUM(l.quantity) FROM backorder_po_link l
-                                    WHERE l.sale_line_id = sol.id
-                                      AND l.state = 'received'), 0)
-                           ), 0) ELSE 0 END AS capacity
-                      FROM %(lines)s
-                 LEFT JOIN (%(missing)s) missing ON missing.sale_line_id = sol.id
-                     WHERE sol.id = ANY(%(ids)s)
-                    """,
-                    ids=sale_lines.ids,
-                    lines=lines,
-                    ordered_left=ORDERED_LEFT,
-                    missing=self._missing_qty_query(
-                        SQL("SELECT unnest(%s::int[])", sale_lines.ids)
-                    ),
-                ),
-            )
-        if not released:
-            return [], []
-        sale_ids = {row[1] for row in released}
-        purchase_ids = {row[2] for row in released}
-        self._refresh_linked_qty(sale_ids, purchase_ids)
-        Link = self.env["backorder.po.link"]
-        Link.invalidate_model()
-        self._post_release_messages(released)
-        return sorted(sale_ids), sorted(purchase_ids)
-
-    @api.model
-    def _release_rows(self, side_column, capacity_query, state="linked"):
-        """Cut the links in ``state`` of each line (``side_column``) down to
-        the line's capacity, keeping the oldest links whole. One statement."""
-        return self.env.execute_query(
-            SQL(
-                """
-                WITH cap AS (%(capacity)s),
-                ranked AS (
-                    SELECT l.id, l.quantity, cap.capacity,
-                           COALESCE(SUM(l.quantity) OVER (
-                               PARTITION BY l.%(side)s ORDER BY l.date_linked, l.id
-                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                           ), 0) AS before
-                      FROM backorder_po_link l
-                      JOIN cap ON cap.id = l.%(side)s
-                     WHERE l.state = %(state)s
-                ),
-                cut AS (
-                    SELECT id, quantity,
-                           LEAST(quantity, GREATEST(capacity - before, 0)) AS keep
-                      FROM ranked
-                )
-                UPDATE backorder_po_link l
-                   SET quantity = CASE WHEN cut.keep > %(eps)s
-                                       THEN ROUND(cut.keep::numeric, 6)
-                                       ELSE l.quantity END,
-                       state = CASE WHEN cut.keep > %(eps)s
-                                    THEN %(state)s ELSE 'cancel' END,
-                       write_date = now() AT TIME ZONE 'UTC',
-                       write_uid = %(uid)s
-                  FROM cut
-                 WHERE cut.id = l.id AND cut.keep < cut.quantity - %(eps)s
-             RETURNING l.id, l.sale_line_id, l.purchase_line_id,
-                       CASE WHEN cut.keep > %(eps)s
-                            THEN cut.quantity - cut.keep ELSE cut.quantity END
-                """,
-                capacity=capacity_query,
-                side=SQL.identifier(side_column),
-                state=state,
-                eps=0.000001,
-                uid=self.env.uid,
-            )
-        )
-
-    @api.model
-    def _cancel_received(self, link_ids_query):
-        return self.env.execute_query(
-            SQL(
-                """
-                UPDATE backorder_po_link l
-                   SET state = 'cancel', write_date = now() AT TIME ZONE 'UTC',
-                       write_uid = %(uid)s
-                 WHERE l.id IN (%(ids)s)
-             RETURNING l.id, l.sale_line_id, l.purchase_line_id, l.quantity
-                """,
-                ids=link_ids_query,
-                uid=self.env.uid,
-            )
-        )
-
-    @api.model
-    def _post_release_messages(self, released):
-        self._post_messages(
-            {row[0]: row[3] for row in released},
-            self.env._("Backorder links released:"),
-        )
-
-    # ------------------------------------------------------------------
-    # Invariant audit
-    # ------------------------------------------------------------------
-    @api.model
-    def _audit(self):
-        """Check every invariant of the links on the whole database; returns a
-        list of ``(check, message)``, empty when all is well."""
-        self.env.flush_all()
-        checks = {
-            "purchase over-promised": """
-                SELECT 'purchase line ' || pol.id || ': ' || SUM(l.quantity)
-                       || ' promised, ' || pol.product_uom_qty || ' ordered'
-                  FROM backorder_po_link l
-                  JOIN purchase_order_line pol ON pol.id = l.purchase_line_id
-                 WHERE l.state IN ('linked', 'received')
-              GROUP BY pol.id
-                HAVING SUM(l.quantity) > pol.product_uom_qty + 0.0001
-            """,
-            "promised what Odoo bought for a given destination": """
-                SELECT 'purchase line ' || pol.id || ': ' || SUM(l.quantity)
-                       || ' promised, bought on order or dropshipped'
-                  FROM backorder_po_link l
-                  JOIN purchase_order_line pol ON pol.id = l.purchase_line_id
-                 WHERE l.state IN ('linked', 'received')
-                   AND %(spoken_for)s
-              GROUP BY pol.id
-            """,
-            "sale over-promised": """
-                SELECT 'sales line ' || sol.id || ': ' || SUM(l.quantity)
-                       || ' promised, ' || ROUND(%(ordered_left)s, 4)
-                       || ' left to deliver'
-                  FROM backorder_po_link l
-                  JOIN sale_order_line sol ON sol.id = l.sale_line_id
-                  JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                  JOIN product_product pp ON pp.id = sol.product_id
-                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                  JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-                 WHERE l.state IN ('linked', 'received')
-              GROUP BY sol.id, line_uom.factor, prod_uom.factor
-                HAVING SUM(l.quantity) > %(ordered_left)s + 0.0001
-            """,
-            "link of a cancelled or unconfirmed order": """
-                SELECT 'link ' || l.id || ' (' || l.state || '): sales order '
-                       || so.state || ', purchase order ' || po.state
-                  FROM backorder_po_link l
-                  JOIN sale_order so ON so.id = l.sale_order_id
-                  JOIN purchase_order po ON po.id = l.purchase_order_id
-                 WHERE l.state IN ('linked', 'received')
-                   AND (so.state != 'sale' OR po.state NOT IN ('purchase', 'done'))
-            """,
-            "company or product mismatch": """
-                SELECT 'link ' || l.id || ': companies ' || l.company_id || '/'
-                       || sol.company_id || '/' || pol.company_id || ', products '
-                       || sol.product_id || '/' || pol.product_id
-                  FROM backorder_po_link l
-                  JOIN sale_order_line sol ON sol.id = l.sale_line_id
-                  JOIN purchase_order_line pol ON pol.id = l.purchase_line_id
-                 WHERE sol.company_id != pol.company_id
-                    OR l.company_id != sol.company_id
-                    OR sol.product_id != pol.product_id
-                    OR l.product_id != sol.product_id
-            """,
-            "stored linked quantity out of date": """
-                SELECT 'sales line ' || sol.id || ': stored '
-                       || sol.backorder_linked_qty || ', links ' || COALESCE(s.qty, 0)
-                  FROM sale_order_line sol
-             LEFT JOIN (SELECT sale_line_id, SUM(quantity) AS qty
-                          FROM backorder_po_link
-                         WHERE state IN ('linked', 'received')
-                      GROUP BY sale_line_id) s
-                       ON s.sale_line_id = sol.id
-                 WHERE ABS(COALESCE(sol.backorder_linked_qty, 0) - COALESCE(s.qty, 0))
-                       > 0.0001
-             UNION ALL
-                SELECT 'purchase line ' || pol.id || ': stored '
-                       || pol.backorder_linked_qty || ', links ' || COALESCE(s.qty, 0)
-                  FROM purchase_order_line pol
-             LEFT JOIN (SELECT purchase_line_id, SUM(quantity) AS qty
-                          FROM backorder_po_link
-                         WHERE state IN ('linked', 'received')
-                      GROUP BY purchase_line_id) s
-                       ON s.purchase_line_id = pol.id
-                 WHERE ABS(COALESCE(pol.backorder_linked_qty, 0) - COALESCE(s.qty, 0))
-                       > 0.0001
-            """,
-            "awaiting link beyond what the delivery lacks": """
-                SELECT 'sales line ' || l.sale_line_id || ': ' || SUM(l.quantity)
-                       || ' awaiting receipt, delivery lacks '
-                       || COALESCE(MAX(m.qty), 0)
-                  FROM backorder_po_link l
-             LEFT JOIN (%(missing)s) m ON m.sale_line_id = l.sale_line_id
-                 WHERE l.state = 'linked'
-              GROUP BY l.sale_line_id
-                HAVING SUM(l.quantity) > COALESCE(MAX(m.qty), 0) + 0.0001
-            """,
-            "received link without reserved goods": """
-                SELECT 'sales line ' || l.sale_line_id || ': ' || SUM(l.quantity)
-                       || ' received, ' || COALESCE(MAX(r.qty), 0) || ' reserved'
-                  FROM backorder_po_link l
-             LEFT JOIN (%(reserved)s) r ON r.sale_line_id = l.sale_line_id
-                 WHERE l.state = 'received'
-              GROUP BY l.sale_line_id
-                HAVING SUM(l.quantity) > COALESCE(MAX(r.qty), 0) + 0.0001
-            """,
-        }
-        problems = []
-        for check, query in checks.items():
-            rows = self.env.execute_query(
-                SQL(
-                    query,
-                    ordered_left=ORDERED_LEFT,
-                    spoken_for=self.env["backorder.rules"]._purchase_spoken_for_sql(),
-                    missing=self._missing_qty_query(
-                        SQL(
-                            "SELECT sale_line_id FROM backorder_po_link"
-                            " WHERE state = 'linked'"
-                        )
-                    ),
-                    reserved=self._reserved_qty_query(
-                        SQL(
-                            "SELECT sale_line_id FROM backorder_po_link"
-                            " WHERE state = 'received'"
-                        )
-                    ),
-                )
-            )
-            problems += [(check, row[0]) for row in rows]
-        return problems
-
-    @api.model
-    def action_audit(self):
-        """Menu action for managers: run the audit and say what it found."""
-        # For those who may correct links by hand: write access to links.
-        self.env["backorder.po.link"].check_access("write")
-        problems = self.sudo()._audit()
-        message = (
-            self.env._("All backorder link invariants hold.")
-            if not problems
-            else "\n".join(f"{check}: {detail}" for check, detail in problems[:50])
-        )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success" if not problems else "danger",
-                "sticky": bool(problems),
-                "title": self.env._(
-                    "Backorder link audit: %s problem(s)", len(problems)
-                ),
-                "message": message,
-            },
-        }

@@ -2,11 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, float_compare
-
-from .backorder_rules import ORDERED_LEFT
-
-ACTIVE_STATES = ("linked", "received")
+from odoo.tools import SQL
+from odoo.tools.misc import file_open
 
 
 class BackorderPoLink(models.Model):
@@ -97,9 +94,10 @@ class BackorderPoLink(models.Model):
     ]
 
     def init(self):
-        """A guard in the database itself: at commit, the active links of a
-        sales line never exceed what it still has to deliver, nor those of a
-        purchase line what it orders, whatever code path wrote them.
+        """A guard in the database itself (``backorder_po_link_guard.sql``):
+        at commit, the active links of a sales line never exceed what it
+        still has to deliver, nor those of a purchase line what it orders,
+        whatever code path wrote them.
 
         Every statement that writes links records the lines it touched (a
         statement trigger, set-based) and, the first time in a transaction,
@@ -109,161 +107,43 @@ class BackorderPoLink(models.Model):
         100,000."""
         self.env.cr.execute(
             SQL(
-                """
-            CREATE UNLOGGED TABLE IF NOT EXISTS backorder_po_link_touched (
-                xact bigint NOT NULL,
-                sale_line_id integer NOT NULL,
-                purchase_line_id integer NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS backorder_po_link_touched_xact_idx
-                ON backorder_po_link_touched (xact);
-            CREATE UNLOGGED TABLE IF NOT EXISTS backorder_po_link_check (
-                xact bigint PRIMARY KEY
-            );
-            -- Bumped by every allocation of a product (see the allocator's
-            -- _lock_products): two overlapping allocations conflict.
-            CREATE UNLOGGED TABLE IF NOT EXISTS backorder_po_link_product_clock (
-                product_id integer PRIMARY KEY,
-                version bigint NOT NULL
-            );
-
-            CREATE OR REPLACE FUNCTION backorder_po_link_touch()
-            RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                INSERT INTO backorder_po_link_touched
-                SELECT DISTINCT txid_current(), sale_line_id, purchase_line_id
-                  FROM new_rows;
-                INSERT INTO backorder_po_link_check VALUES (txid_current())
-                    ON CONFLICT DO NOTHING;
-                RETURN NULL;
-            END;
-            $$;
-
-            CREATE OR REPLACE FUNCTION backorder_po_link_check_totals()
-            RETURNS trigger LANGUAGE plpgsql AS $$
-            DECLARE
-                r record;
-                me bigint := mod(txid_current(), 4294967296);
-            BEGIN
-                -- Lock the touched lines, in id order, before summing their
-                -- links: a concurrent transaction checking the same lines
-                -- waits until this one ends, then sees its links (READ
-                -- COMMITTED) or fails with a serialization error (REPEATABLE
-                -- READ, Odoo's cursors); for the latter the lines are
-                -- written, not only locked. Lines this transaction wrote
-                -- already (the allocator stores their linked quantity) are
-                -- held by that write and skipped.
-                UPDATE purchase_order_line pol
-                   SET backorder_linked_qty = pol.backorder_linked_qty
-                 WHERE pol.id IN (
-                        SELECT p.id FROM purchase_order_line p
-                         WHERE p.id = ANY(ARRAY(
-                                SELECT purchase_line_id FROM backorder_po_link_touched
-                                 WHERE xact = txid_current()))
-                           AND p.xmin::text::bigint <> me
-                      ORDER BY p.id FOR NO KEY UPDATE);
-                UPDATE sale_order_line sol
-                   SET backorder_linked_qty = sol.backorder_linked_qty
-                 WHERE sol.id IN (
-                        SELECT s.id FROM sale_order_line s
-                         WHERE s.id = ANY(ARRAY(
-                                SELECT sale_line_id FROM backorder_po_link_touched
-                                 WHERE xact = txid_current()))
-                           AND s.xmin::text::bigint <> me
-                      ORDER BY s.id FOR NO KEY UPDATE);
-                FOR r IN
-                    WITH touched AS (
-                        SELECT DISTINCT sale_line_id, purchase_line_id
-                          FROM backorder_po_link_touched
-                         WHERE xact = txid_current()
+                file_open(
+                    "backorder_po_link/models/backorder_po_link_guard.sql"
+                ).read(),
+                over_promised=self.env["backorder.rules"]._over_promised_query(
+                    SQL(
+                        "SELECT sale_line_id FROM backorder_po_link_touched"
+                        " WHERE xact = txid_current()"
                     ),
-                    linked_pol AS (
-                        SELECT l.purchase_line_id AS id, SUM(l.quantity) AS linked
-                          FROM backorder_po_link l
-                         WHERE l.purchase_line_id
-                               = ANY(ARRAY(SELECT purchase_line_id FROM touched))
-                           AND l.state IN ('linked', 'received')
-                      GROUP BY l.purchase_line_id
+                    SQL(
+                        "SELECT purchase_line_id FROM backorder_po_link_touched"
+                        " WHERE xact = txid_current()"
                     ),
-                    linked_sol AS (
-                        SELECT l.sale_line_id AS id, SUM(l.quantity) AS linked
-                          FROM backorder_po_link l
-                         WHERE l.sale_line_id
-                               = ANY(ARRAY(SELECT sale_line_id FROM touched))
-                           AND l.state IN ('linked', 'received')
-                      GROUP BY l.sale_line_id
-                    )
-                    -- The product's unit through a lateral lookup: PostgreSQL
-                    -- memoizes it per product instead of joining per line.
-                    -- What Odoo bought for a given destination holds none.
-                    SELECT 'purchase order line' AS what, pol.id AS line_id,
-                           s.linked, capacity.qty AS capacity
-                      FROM linked_pol s
-                      JOIN purchase_order_line pol ON pol.id = s.id
-                CROSS JOIN LATERAL (
-                            SELECT uom.rounding FROM product_product pp
-                              JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                              JOIN uom_uom uom ON uom.id = pt.uom_id
-                             WHERE pp.id = pol.product_id LIMIT 1) prod_uom
-                CROSS JOIN LATERAL (
-                            SELECT CASE WHEN %(spoken_for)s THEN 0
-                                        ELSE pol.product_uom_qty END AS qty) capacity
-                     WHERE s.linked > capacity.qty + prod_uom.rounding / 2
-                 UNION ALL
-                    SELECT 'sales order line', sol.id, s.linked,
-                           GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
-                           / line_uom.factor * prod_uom.factor
-                      FROM linked_sol s
-                      JOIN sale_order_line sol ON sol.id = s.id
-                      JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-                CROSS JOIN LATERAL (
-                            SELECT uom.rounding, uom.factor FROM product_product pp
-                              JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                              JOIN uom_uom uom ON uom.id = pt.uom_id
-                             WHERE pp.id = sol.product_id LIMIT 1) prod_uom
-                     WHERE s.linked
-                           > GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)
-                           / line_uom.factor * prod_uom.factor + prod_uom.rounding / 2
-                     LIMIT 1
-                LOOP
-                    RAISE EXCEPTION USING ERRCODE = 'check_violation',
-                        MESSAGE = 'backorder links promise ' || r.linked || ' on '
-                            || r.what || ' ' || r.line_id || ' which can hold only '
-                            || r.capacity;
-                END LOOP;
-                DELETE FROM backorder_po_link_touched WHERE xact = txid_current();
-                DELETE FROM backorder_po_link_check WHERE xact = txid_current();
-                RETURN NULL;
-            END;
-            $$;
-
-            CREATE INDEX IF NOT EXISTS backorder_po_link_active_purchase_line_idx
-                ON backorder_po_link (purchase_line_id) INCLUDE (quantity)
-                WHERE state IN ('linked', 'received');
-            CREATE INDEX IF NOT EXISTS backorder_po_link_active_sale_line_idx
-                ON backorder_po_link (sale_line_id) INCLUDE (quantity)
-                WHERE state IN ('linked', 'received');
-
-            DROP TRIGGER IF EXISTS backorder_po_link_touch_insert ON backorder_po_link;
-            CREATE TRIGGER backorder_po_link_touch_insert
-                AFTER INSERT ON backorder_po_link
-                REFERENCING NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION backorder_po_link_touch();
-            DROP TRIGGER IF EXISTS backorder_po_link_touch_update ON backorder_po_link;
-            CREATE TRIGGER backorder_po_link_touch_update
-                AFTER UPDATE ON backorder_po_link
-                REFERENCING NEW TABLE AS new_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION backorder_po_link_touch();
-            DROP TRIGGER IF EXISTS backorder_po_link_check_totals ON backorder_po_link;
-            DROP TRIGGER IF EXISTS backorder_po_link_check_totals
-                ON backorder_po_link_check;
-            CREATE CONSTRAINT TRIGGER backorder_po_link_check_totals
-                AFTER INSERT ON backorder_po_link_check
-                DEFERRABLE INITIALLY DEFERRED
-                FOR EACH ROW EXECUTE FUNCTION backorder_po_link_check_totals();
-            """,
-                spoken_for=self.env["backorder.rules"]._purchase_spoken_for_sql(),
+                ),
+                lock_purchase_lines=self._guard_lock_sql(
+                    "purchase_order_line", "purchase_line_id"
+                ),
+                lock_sale_lines=self._guard_lock_sql("sale_order_line", "sale_line_id"),
             )
+        )
+
+    @api.model
+    def _guard_lock_sql(self, table, column):
+        """The guard's lock of the touched lines of ``table`` (see the .sql
+        file): written, not only locked, skipping those this transaction
+        wrote already (``me``: its transaction id as ``xmin`` holds it)."""
+        return SQL(
+            """UPDATE %(table)s t
+                  SET backorder_linked_qty = t.backorder_linked_qty
+                WHERE t.id IN (
+                       SELECT o.id FROM %(table)s o
+                        WHERE o.id = ANY(ARRAY(
+                               SELECT %(column)s FROM backorder_po_link_touched
+                                WHERE xact = txid_current()))
+                          AND o.xmin::text::bigint <> me
+                     ORDER BY o.id FOR NO KEY UPDATE)""",
+            table=SQL.identifier(table),
+            column=SQL.identifier(column),
         )
 
     @api.depends("sale_order_id", "purchase_order_id", "product_id", "quantity")
@@ -281,19 +161,10 @@ class BackorderPoLink(models.Model):
     def _check_invariants(self):
         """Refuse links that pair different products or companies, or that
         promise more than either line holds."""
+        # A positive quantity: create and write check it in words
+        # (_check_quantity_vals), the database's CHECK constraint at last.
         for link in self:
             sale_line, po_line = link.sale_line_id, link.purchase_line_id
-            if (
-                float_compare(
-                    link.quantity,
-                    0,
-                    precision_rounding=link.product_uom_id.rounding or 0.01,
-                )
-                <= 0
-            ):
-                raise ValidationError(
-                    self.env._("The quantity of a backorder link must be positive.")
-                )
             if sale_line.product_id != po_line.product_id:
                 raise ValidationError(
                     self.env._(
@@ -320,12 +191,9 @@ class BackorderPoLink(models.Model):
 
     @api.model
     def _check_totals(self, sale_lines, purchase_lines):
-        """Raise when the active links of these lines exceed what they hold.
-
-        One query for all lines: the sum of active links of a sales line must
-        not exceed its quantity not yet delivered, and of a purchase order line
-        its ordered quantity (both in the product's unit).
-        """
+        """Raise when the active links of these lines exceed what they hold
+        (``backorder.rules._over_promised_query``, as the guard checks at
+        commit), in words."""
         if not sale_lines and not purchase_lines:
             return
         self.env["backorder.po.link"].flush_model()
@@ -334,60 +202,35 @@ class BackorderPoLink(models.Model):
         )
         self.env["purchase.order.line"].flush_model(["product_uom_qty"])
         rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT 'sale', sol.id, SUM(l.quantity), %(ordered_left)s,
-                   prod_uom.rounding
-              FROM backorder_po_link l
-              JOIN sale_order_line sol ON sol.id = l.sale_line_id
-              JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-              JOIN product_product pp ON pp.id = sol.product_id
-              JOIN product_template pt ON pt.id = pp.product_tmpl_id
-              JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-             WHERE l.sale_line_id = ANY(%(sale_ids)s)
-               AND l.state IN %(active)s
-          GROUP BY sol.id, line_uom.factor, prod_uom.factor, prod_uom.rounding
-            UNION ALL
-            SELECT 'purchase', pol.id, SUM(l.quantity), pol.product_uom_qty,
-                   prod_uom.rounding
-              FROM backorder_po_link l
-              JOIN purchase_order_line pol ON pol.id = l.purchase_line_id
-              JOIN product_product pp ON pp.id = pol.product_id
-              JOIN product_template pt ON pt.id = pp.product_tmpl_id
-              JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
-             WHERE l.purchase_line_id = ANY(%(purchase_ids)s)
-               AND l.state IN %(active)s
-          GROUP BY pol.id, pol.product_uom_qty, prod_uom.rounding
-                """,
-                sale_ids=list(sale_lines.ids),
-                purchase_ids=list(purchase_lines.ids),
-                ordered_left=ORDERED_LEFT,
-                active=ACTIVE_STATES,
+            self.env["backorder.rules"]._over_promised_query(
+                SQL("SELECT unnest(%s::int[])", list(sale_lines.ids)),
+                SQL("SELECT unnest(%s::int[])", list(purchase_lines.ids)),
             )
         )
-        for side, line_id, linked, capacity, rounding in rows:
-            if float_compare(linked, capacity, precision_rounding=rounding) > 0:
-                model = "sale.order.line" if side == "sale" else "purchase.order.line"
-                line = self.env[model].browse(line_id)
-                if side == "sale":
-                    msg = self.env._(
-                        "Sales order %(order)s, line %(product)s: %(linked)s would be "
-                        "promised but only %(capacity)s are still to deliver.",
-                        order=line.order_id.name,
-                        product=line.product_id.display_name,
-                        linked=linked,
-                        capacity=capacity,
-                    )
-                else:
-                    msg = self.env._(
-                        "Purchase order %(order)s, line %(product)s: %(linked)s would "
-                        "be promised but only %(capacity)s are ordered.",
-                        order=line.order_id.name,
-                        product=line.product_id.display_name,
-                        linked=linked,
-                        capacity=capacity,
-                    )
-                raise ValidationError(msg)
+        for side, line_id, linked, capacity, _rounding in rows[:1]:
+            model = "sale.order.line" if side == "sale" else "purchase.order.line"
+            line = self.env[model].browse(line_id)
+            values = {
+                "order": line.order_id.name,
+                "product": line.product_id.display_name,
+                "linked": linked,
+                "capacity": capacity,
+            }
+            if side == "sale":
+                msg = self.env._(
+                    "Sales order %(order)s, line %(product)s: %(linked)s would be "
+                    "promised but only %(capacity)s are still to deliver.",
+                    **values,
+                )
+            elif not capacity and line.product_uom_qty:
+                msg = self._spoken_for_message(line.order_id)
+            else:
+                msg = self.env._(
+                    "Purchase order %(order)s, line %(product)s: %(linked)s would "
+                    "be promised but only %(capacity)s are ordered.",
+                    **values,
+                )
+            raise ValidationError(msg)
 
     def _check_quantity_vals(self, vals):
         """Refuse a missing, non-numeric, zero or negative quantity in words,
@@ -414,61 +257,45 @@ class BackorderPoLink(models.Model):
             self._check_quantity_vals(vals)
         links = super().create(vals_list)
         links._check_manual_lines()
+        links._store_totals()
         return links
 
     def write(self, vals):
         self._check_quantity_vals(vals)
+        before = self._lines()
         res = super().write(vals)
         if {"sale_line_id", "purchase_line_id"} & set(vals):
             self._check_manual_lines()
+        if {"sale_line_id", "purchase_line_id", "quantity", "state"} & set(vals):
+            self._store_totals(*before)
         return res
+
+    def unlink(self):
+        sale_lines, purchase_lines = self._lines()
+        res = super().unlink()
+        self.browse()._store_totals(sale_lines, purchase_lines)
+        return res
+
+    def _lines(self):
+        return self.sale_line_id, self.purchase_line_id
+
+    def _store_totals(self, sale_lines=None, purchase_lines=None):
+        """Store the linked quantities of these links' lines (and of the
+        given ones) after an ORM change (see :meth:`_store_linked_qty`)."""
+        sale_lines = (sale_lines or self.env["sale.order.line"]) | self.sale_line_id
+        purchase_lines = (
+            purchase_lines or self.env["purchase.order.line"]
+        ) | self.purchase_line_id
+        self.flush_model()
+        self._store_linked_qty(set(sale_lines.ids), set(purchase_lines.ids))
 
     def _check_manual_lines(self):
         """Only lines that can hold a promise: a confirmed sales order, a
-        confirmed purchase order, a storable product."""
+        confirmed purchase order, a storable product that is not a kit, goods
+        Odoo did not buy for a given destination."""
         for link in self:
-            sale_line, po_line = link.sale_line_id, link.purchase_line_id
-            if sale_line.order_id.state != "sale":
-                raise ValidationError(
-                    self.env._(
-                        "Sales order %(order)s is not confirmed: only confirmed "
-                        "orders can be linked to purchases.",
-                        order=sale_line.order_id.name,
-                    )
-                )
-            if po_line.order_id.state not in ("purchase", "done"):
-                raise ValidationError(
-                    self.env._(
-                        "Purchase order %(order)s is not confirmed: only "
-                        "confirmed purchase orders can be linked to backorders.",
-                        order=po_line.order_id.name,
-                    )
-                )
-            if not sale_line.product_id.active:
-                raise ValidationError(
-                    self.env._(
-                        "%(product)s is archived: it can no longer be linked.",
-                        product=sale_line.product_id.display_name,
-                    )
-                )
-            if not sale_line.product_id.is_storable:
-                raise ValidationError(
-                    self.env._(
-                        "%(product)s is not a tracked (storable) product: only "
-                        "storable products can be backordered.",
-                        product=sale_line.product_id.display_name,
-                    )
-                )
-            if sale_line.move_ids.filtered(
-                lambda move, line=sale_line: move.product_id != line.product_id
-            ):
-                raise ValidationError(
-                    self.env._(
-                        "%(product)s is a kit: its components are delivered, not "
-                        "the kit itself, so it cannot be linked to purchases.",
-                        product=sale_line.product_id.display_name,
-                    )
-                )
+            link._check_orders_confirmed()
+            link._check_product_linkable()
         for model in ("stock.move", "purchase.order", "purchase.order.line"):
             self.env[model].flush_model()
         spoken_for = self.env["purchase.order.line"].browse(
@@ -483,84 +310,65 @@ class BackorderPoLink(models.Model):
             )
         )
         if spoken_for:
+            raise ValidationError(self._spoken_for_message(spoken_for.order_id))
+
+    def _check_orders_confirmed(self):
+        sale_line, po_line = self.sale_line_id, self.purchase_line_id
+        if sale_line.order_id.state != "sale":
             raise ValidationError(
                 self.env._(
-                    "%(orders)s bought these goods for a given destination (a "
-                    "dropship, or on order for another delivery or production): "
-                    "they cannot be promised to a backorder.",
-                    orders=", ".join(spoken_for.order_id.mapped("name")),
+                    "Sales order %(order)s is not confirmed: only confirmed "
+                    "orders can be linked to purchases.",
+                    order=sale_line.order_id.name,
+                )
+            )
+        if po_line.order_id.state not in ("purchase", "done"):
+            raise ValidationError(
+                self.env._(
+                    "Purchase order %(order)s is not confirmed: only "
+                    "confirmed purchase orders can be linked to backorders.",
+                    order=po_line.order_id.name,
                 )
             )
 
-    # ------------------------------------------------------------------
-    # Following the goods
-    # ------------------------------------------------------------------
-    def _split_off(self, quantity, state):
-        """Move ``quantity`` of this link into a new link in ``state`` (or the
-        whole link when it holds no more). Returns the link in ``state``."""
-        self.ensure_one()
-        rounding = self.product_uom_id.rounding or 0.01
-        if float_compare(quantity, self.quantity, precision_rounding=rounding) >= 0:
-            self.state = state
-            return self
-        self.quantity -= quantity
-        return self.copy({"quantity": quantity, "state": state})
-
-    def _mark_received(self, quantity):
-        received = self._split_off(quantity, "received")
-        self.env["sale.order"]._backorder_queue_notification("ready", received)
-        return received
-
-    def _mark_done(self, quantity):
-        """Links (oldest first) delivered in ``quantity``, partly for the last.
-
-        The delivered goods already count in the sales line's delivered
-        quantity: closed one at a time, the links still received would exceed
-        what is left to deliver in between. So the totals are checked once,
-        when all of them are closed (the commit-time guard checks them too)."""
-        for link in self.with_context(backorder_link_closing=True):
-            rounding = link.product_uom_id.rounding or 0.01
-            if float_compare(quantity, 0, precision_rounding=rounding) <= 0:
-                break
-            take = min(link.quantity, quantity)
-            link._split_off(take, "done")
-            quantity -= take
-        self._check_totals(self.sale_line_id, self.purchase_line_id)
-
-    def _reserve_delivery(self, quantity, location):
-        """Reserve up to ``quantity`` (product unit) at ``location`` for the
-        outgoing moves of this link's sales line; returns what was reserved."""
-        self.ensure_one()
-        product = self.product_id
-        rounding = product.uom_id.rounding
-        moves = self.sale_line_id.move_ids.filtered(
-            lambda m: (
-                m.state in ("confirmed", "partially_available", "waiting", "assigned")
-                and m.procure_method == "make_to_stock"
-                and m.location_id.usage == "internal"
-                and location.parent_path.startswith(m.location_id.parent_path)
+    def _check_product_linkable(self):
+        sale_line = self.sale_line_id
+        if not sale_line.product_id.active:
+            raise ValidationError(
+                self.env._(
+                    "%(product)s is archived: it can no longer be linked.",
+                    product=sale_line.product_id.display_name,
+                )
             )
+        if not sale_line.product_id.is_storable:
+            raise ValidationError(
+                self.env._(
+                    "%(product)s is not a tracked (storable) product: only "
+                    "storable products can be backordered.",
+                    product=sale_line.product_id.display_name,
+                )
+            )
+        if sale_line.move_ids.filtered(
+            lambda move, line=sale_line: move.product_id != line.product_id
+        ):
+            raise ValidationError(
+                self.env._(
+                    "%(product)s is a kit: its components are delivered, not "
+                    "the kit itself, so it cannot be linked to purchases.",
+                    product=sale_line.product_id.display_name,
+                )
+            )
+
+    @api.model
+    def _spoken_for_message(self, purchase_orders):
+        return self.env._(
+            "%(orders)s bought these goods for a given destination (a "
+            "dropship, or on order for another delivery or production): "
+            "they cannot be promised to a backorder.",
+            orders=", ".join(purchase_orders.mapped("name")),
         )
-        reserved = 0.0
-        for move in moves.sorted("id"):
-            want = quantity - reserved
-            if float_compare(want, 0, precision_rounding=rounding) <= 0:
-                break
-            before = move.product_uom._compute_quantity(move.quantity, product.uom_id)
-            want = min(want, move.product_qty - before)
-            if float_compare(want, 0, precision_rounding=rounding) <= 0:
-                continue
-            move.with_context(backorder_link_receiving=True)._action_assign(
-                force_qty=product.uom_id._compute_quantity(want, move.product_uom)
-            )
-            # A forced reservation marks the move assigned even when it is
-            # still short: let Odoo tell partially available from assigned.
-            move._recompute_state()
-            after = move.product_uom._compute_quantity(move.quantity, product.uom_id)
-            reserved += after - before
-        return reserved
 
-    def action_unlink_manual(self):
+    def action_cancel(self):
         """A manager takes back promises still awaiting receipt: the goods on
         order become free again and the sales line backordered, until the
         next linking run or a manual link."""
@@ -589,6 +397,30 @@ class BackorderPoLink(models.Model):
             link.sale_order_id.message_post(body=body)
             link.purchase_order_id.message_post(body=body)
         return True
+
+    @api.model
+    def _count_linked_orders(self, side, other, orders):
+        """``{order id: count}``: how many distinct orders of the ``other``
+        side the links of ``orders`` (on ``side``) not cancelled join."""
+        groups = self._read_group(
+            [(side, "in", orders.ids), ("state", "!=", "cancel")],
+            [side],
+            [f"{other}:count_distinct"],
+        )
+        return {order.id: count for order, count in groups}
+
+    def _action_view_orders(self, side, action_xmlid):
+        """The window action ``action_xmlid`` on the orders of ``side``
+        (``sale_order_id``, ``purchase_order_id``) of these links that are
+        not cancelled (the form when there is one)."""
+        orders = self.filtered(lambda link: link.state != "cancel")[side]
+        action = self.env["ir.actions.actions"]._for_xml_id(action_xmlid)
+        action["domain"] = [("id", "in", orders.ids)]
+        action["context"] = {"create": False}
+        if len(orders) == 1:
+            action["views"] = [(False, "form")]
+            action["res_id"] = orders.id
+        return action
 
     def action_open_delivery(self):
         """Open the delivery that ships this backorder (validate it in full,

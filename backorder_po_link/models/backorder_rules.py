@@ -1,11 +1,13 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""What a backorder is and what free supply is, each written once.
+"""The vocabulary: every rule of the addon as a small SQL piece, written once.
 
 The allocator, Backorders to Purchase, the lines' fields, the manual link's
-checks, the audit and the database guard compose these SQL pieces; none of
-them spells the rules out again. Each piece takes the table aliases it
-applies to, so that a caller can use it inside its own query.
+checks, the audit and the database guard compose these pieces; none of them
+spells a rule out again. Each piece takes the table aliases it applies to, so
+that a caller can use it inside its own query. Every expression that depends
+on Odoo's own schema (units of measure, their field names) lives in this file
+and in ``backorder_rules_deposit.py``.
 """
 
 from odoo import api, models
@@ -14,15 +16,8 @@ from odoo.tools import SQL
 # Moves that still have to happen (not done, not cancelled).
 OPEN_MOVE_STATES = ("waiting", "confirmed", "partially_available", "assigned")
 
-ORDERED_LEFT = SQL(
-    "GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)"
-    " / line_uom.factor * prod_uom.factor"
-)
-
-PO_OPEN_QTY = SQL(
-    "pol.product_uom_qty - CASE WHEN pol.product_qty > 0"
-    " THEN pol.qty_received * pol.product_uom_qty / pol.product_qty ELSE 0 END"
-)
+# Links that count against both lines: awaiting receipt, or received.
+ACTIVE_LINK_STATES = ("linked", "received")
 
 # Quantities are compared and linked in multiples of the product's rounding;
 # sums of such multiples may carry float noise below this.
@@ -49,17 +44,57 @@ class BackorderRules(models.AbstractModel):
         )
 
     @api.model
+    def _product_uom_join_sql(self, product_id):
+        """Joins giving the product ``product_id`` (an SQL expression) as
+        ``pp``, its template ``pt`` and its unit ``prod_uom``."""
+        return SQL(
+            """JOIN product_product pp ON pp.id = %s
+               JOIN product_template pt ON pt.id = pp.product_tmpl_id
+               JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id""",
+            product_id,
+        )
+
+    @api.model
+    def _line_uom_join_sql(self, sol="sol"):
+        """Join giving the unit of sales line ``sol`` as ``line_uom``."""
+        return SQL(
+            "JOIN uom_uom line_uom ON line_uom.id = %s.product_uom",
+            SQL.identifier(sol),
+        )
+
+    @api.model
+    def _sale_line_uom_join_sql(self, sol="sol"):
+        """Joins giving the unit of sales line ``sol`` (``line_uom``), then
+        its product as :meth:`_product_uom_join_sql` does."""
+        return SQL(
+            "%s %s",
+            self._line_uom_join_sql(sol),
+            self._product_uom_join_sql(SQL("%s.product_id", SQL.identifier(sol))),
+        )
+
+    @api.model
+    def _to_product_uom_sql(self, quantity):
+        """``quantity`` of a sales line's unit (``line_uom``) in its
+        product's unit (``prod_uom``)."""
+        return SQL("%s / line_uom.factor * prod_uom.factor", quantity)
+
+    @api.model
     def _ordered_left_sql(self):
         """What sales line ``sol`` still has to deliver, in its product's unit
-        (aliases ``sol``, ``line_uom``: its unit, ``prod_uom``: the
-        product's)."""
-        return ORDERED_LEFT
+        (aliases of :meth:`_sale_line_uom_join_sql`)."""
+        return self._to_product_uom_sql(
+            SQL("GREATEST(sol.product_uom_qty - sol.qty_delivered, 0)")
+        )
 
     @api.model
     def _po_open_qty_sql(self):
         """What purchase line ``pol`` still has to receive, in its product's
         unit."""
-        return PO_OPEN_QTY
+        return SQL(
+            "pol.product_uom_qty - CASE WHEN pol.product_qty > 0"
+            " THEN pol.qty_received * pol.product_uom_qty / pol.product_qty"
+            " ELSE 0 END"
+        )
 
     # ------------------------------------------------------------------
     # Supply
@@ -132,8 +167,7 @@ class BackorderRules(models.AbstractModel):
                 SELECT pol.id
                   FROM purchase_order_line pol
                   JOIN purchase_order po ON po.id = pol.order_id
-                  JOIN product_product pp ON pp.id = pol.product_id
-                  JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                  %(product)s
                  WHERE %(line_filter)s
                    AND po.state IN ('purchase', 'done')
                    AND pp.active AND pt.is_storable
@@ -143,6 +177,7 @@ class BackorderRules(models.AbstractModel):
              WHERE candidate.id NOT IN (%(spoken_for)s)
             """,
             line_filter=line_filter,
+            product=self._product_uom_join_sql(SQL("pol.product_id")),
             spoken_for=self._spoken_for_query(SQL("SELECT id FROM candidate")),
         )
 
@@ -316,6 +351,32 @@ class BackorderRules(models.AbstractModel):
         )
 
     @api.model
+    def _waiting_kit_line_query(self, company_ids):
+        """``(sale_line_id, qty)``: the kit lines (see
+        :meth:`_missing_qty_sql`) of confirmed orders of ``company_ids``
+        whose component moves wait for stock, with what each still has to
+        deliver: never backorders, but the dry run says why."""
+        return SQL(
+            """
+            SELECT sol.id, MAX(%(ordered_left)s)::float8
+              FROM stock_move m
+              JOIN sale_order_line sol ON sol.id = m.sale_line_id
+              JOIN sale_order so ON so.id = sol.order_id
+              %(units)s
+             WHERE %(stock_move)s
+               AND m.state != 'assigned'
+               AND m.product_id != sol.product_id
+               AND so.state = 'sale'
+               AND sol.company_id = ANY(%(company_ids)s)
+          GROUP BY sol.id
+            """,
+            ordered_left=self._ordered_left_sql(),
+            units=self._sale_line_uom_join_sql(),
+            stock_move=self._stock_move_sql(),
+            company_ids=company_ids,
+        )
+
+    @api.model
     def _backorder_qty_query(self, sale_line_ids_query=None, product_ids=None):
         """``(sale_line_id, qty)``: the backorders among the sales lines that
         ``sale_line_ids_query`` selects (all when ``None``), with what each
@@ -331,10 +392,7 @@ class BackorderRules(models.AbstractModel):
               FROM bo_missing
               JOIN sale_order_line sol ON sol.id = bo_missing.sale_line_id
               JOIN sale_order so ON so.id = sol.order_id
-              JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
-              JOIN product_product pp ON pp.id = sol.product_id
-              JOIN product_template pt ON pt.id = pp.product_tmpl_id
-              JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id
+              %(units)s
          LEFT JOIN bo_pending pending ON pending.sale_line_id = sol.id
         CROSS JOIN LATERAL (SELECT %(rounded)s AS qty) bo
              WHERE %(sale_line)s
@@ -353,6 +411,7 @@ class BackorderRules(models.AbstractModel):
                 SQL("prod_uom.rounding"),
             ),
             sale_line=self._sale_line_sql(),
+            units=self._sale_line_uom_join_sql(),
         )
 
     @api.model
@@ -371,4 +430,131 @@ class BackorderRules(models.AbstractModel):
           GROUP BY l.sale_line_id
             """,
             line_filter,
+        )
+
+    # ------------------------------------------------------------------
+    # Eligibility: which backorder may take which supply
+    # ------------------------------------------------------------------
+    @api.model
+    def _accepts_backorders_sql(self, po="po"):
+        """Condition: purchase order ``po`` lets backorders take its goods
+        (a floor model's order may refuse)."""
+        return SQL("%s.allow_backorder_link", SQL.identifier(po))
+
+    @api.model
+    def _scheduled_date_sql(self):
+        """When sales line ``sol`` of order ``so`` is due: the commitment
+        date, else the order date plus the line's lead time."""
+        return SQL(
+            "COALESCE(so.commitment_date,"
+            " so.date_order + sol.customer_lead * INTERVAL '1 day')"
+        )
+
+    @api.model
+    def _days_out_ok_sql(self, scheduled_date, max_days, today):
+        """Condition: a line due on ``scheduled_date`` is due within
+        ``max_days`` (the company's "maximum days out", 0: no limit) of
+        ``today``."""
+        return SQL(
+            "(%(max_days)s <= 0 OR %(date)s::date <= %(today)s::date + %(max_days)s)",
+            max_days=max_days,
+            date=scheduled_date,
+            today=today,
+        )
+
+    @api.model
+    def _source_warehouses_sql(self, warehouse_id):
+        """The warehouses whose receipts may serve the sales of
+        ``warehouse_id`` (empty: no restriction), as an array."""
+        return SQL(
+            "ARRAY(SELECT rel.source_warehouse_id"
+            " FROM backorder_warehouse_source_rel rel"
+            " WHERE rel.warehouse_id = %s)",
+            warehouse_id,
+        )
+
+    # ------------------------------------------------------------------
+    # What a line may hold
+    # ------------------------------------------------------------------
+    @api.model
+    def _reserved_qty_query(self, sale_line_ids_query):
+        """``(sale_line_id, qty)``: the goods reserved in stock for the open
+        moves of these sales lines, in the product's unit: what their
+        received links may hold. Moves from outside the warehouse (a
+        customer's return) reserve nothing there."""
+        return SQL(
+            """
+            SELECT m.sale_line_id,
+                   SUM(CASE WHEN m.product_uom_qty > 0
+                       THEN m.quantity * m.product_qty / m.product_uom_qty
+                       ELSE 0 END) AS qty
+              FROM stock_move m
+              JOIN stock_location src ON src.id = m.location_id
+             WHERE m.sale_line_id IN (%(line_ids)s)
+               AND m.state IN %(move_states)s
+               AND src.usage = 'internal'
+          GROUP BY m.sale_line_id
+            """,
+            line_ids=sale_line_ids_query,
+            move_states=OPEN_MOVE_STATES,
+        )
+
+    @api.model
+    def _over_promised_query(self, sale_line_ids_query, purchase_line_ids_query):
+        """``(side, line_id, linked, capacity, rounding)``: the lines among
+        those the two queries select whose active links exceed what they can
+        hold: a sales line what it still has to deliver, a purchase line
+        what it orders (nothing when Odoo bought its goods for a given
+        destination), both in the product's unit. The one invariant that the
+        database guard, the links' constraint and the audit check."""
+        return SQL(
+            """
+            WITH linked_pol AS (
+                SELECT l.purchase_line_id AS id, SUM(l.quantity) AS linked
+                  FROM backorder_po_link l
+                 WHERE l.purchase_line_id = ANY(ARRAY(%(purchase_ids)s))
+                   AND l.state IN %(active)s
+              GROUP BY l.purchase_line_id
+            ),
+            linked_sol AS (
+                SELECT l.sale_line_id AS id, SUM(l.quantity) AS linked
+                  FROM backorder_po_link l
+                 WHERE l.sale_line_id = ANY(ARRAY(%(sale_ids)s))
+                   AND l.state IN %(active)s
+              GROUP BY l.sale_line_id
+            )
+            -- The product's unit through a lateral lookup: PostgreSQL
+            -- memoizes it per product instead of joining per line.
+            SELECT 'sale' AS side, sol.id AS line_id, s.linked::float8,
+                   capacity.qty::float8 AS capacity, prod_uom.rounding::float8
+              FROM linked_sol s
+              JOIN sale_order_line sol ON sol.id = s.id
+              JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+        CROSS JOIN LATERAL (
+                    SELECT uom.rounding, uom.factor FROM product_product pp
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      JOIN uom_uom uom ON uom.id = pt.uom_id
+                     WHERE pp.id = sol.product_id LIMIT 1) prod_uom
+        CROSS JOIN LATERAL (SELECT %(ordered_left)s AS qty) capacity
+             WHERE s.linked > capacity.qty + prod_uom.rounding / 2
+         UNION ALL
+            SELECT 'purchase', pol.id, s.linked::float8, capacity.qty::float8,
+                   prod_uom.rounding::float8
+              FROM linked_pol s
+              JOIN purchase_order_line pol ON pol.id = s.id
+        CROSS JOIN LATERAL (
+                    SELECT uom.rounding FROM product_product pp
+                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                      JOIN uom_uom uom ON uom.id = pt.uom_id
+                     WHERE pp.id = pol.product_id LIMIT 1) prod_uom
+        CROSS JOIN LATERAL (
+                    SELECT CASE WHEN %(spoken_for)s THEN 0
+                                ELSE pol.product_uom_qty END AS qty) capacity
+             WHERE s.linked > capacity.qty + prod_uom.rounding / 2
+            """,
+            sale_ids=sale_line_ids_query,
+            purchase_ids=purchase_line_ids_query,
+            active=ACTIVE_LINK_STATES,
+            spoken_for=self._purchase_spoken_for_sql(),
+            ordered_left=self._ordered_left_sql(),
         )

@@ -1,5 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Hooks on purchase orders: link on confirmation, re-link on cancel."""
+
 from odoo import api, fields, models
 
 
@@ -22,12 +24,9 @@ class PurchaseOrder(models.Model):
 
     @api.depends("backorder_link_ids.state")
     def _compute_backorder_sale_order_count(self):
-        groups = self.env["backorder.po.link"]._read_group(
-            [("purchase_order_id", "in", self.ids), ("state", "!=", "cancel")],
-            ["purchase_order_id"],
-            ["sale_order_id:count_distinct"],
+        counts = self.env["backorder.po.link"]._count_linked_orders(
+            "purchase_order_id", "sale_order_id", self
         )
-        counts = {order.id: count for order, count in groups}
         for order in self:
             order.backorder_sale_order_count = counts.get(order.id, 0)
 
@@ -76,13 +75,6 @@ class PurchaseOrder(models.Model):
 
     def action_view_backorder_sale_orders(self):
         self.ensure_one()
-        orders = self.backorder_link_ids.filtered(
-            lambda link: link.state != "cancel"
-        ).sale_order_id
-        action = self.env["ir.actions.actions"]._for_xml_id("sale.action_orders")
-        action["domain"] = [("id", "in", orders.ids)]
-        action["context"] = {"create": False}
-        if len(orders) == 1:
-            action["views"] = [(False, "form")]
-            action["res_id"] = orders.id
-        return action
+        return self.backorder_link_ids._action_view_orders(
+            "sale_order_id", "sale.action_orders"
+        )

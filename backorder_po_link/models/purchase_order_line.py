@@ -1,5 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Hooks on purchase lines: free quantity, date changes, quantity cuts."""
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -13,10 +15,11 @@ class PurchaseOrderLine(models.Model):
     backorder_linked_qty = fields.Float(
         string="Linked to Backorders",
         digits="Product Unit of Measure",
-        compute="_compute_backorder_linked_qty",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Quantity promised to backordered sales lines (awaiting receipt or "
-        "received), in the product's unit of measure.",
+        "received), in the product's unit of measure. Stored by the links "
+        "themselves (backorder.po.link._store_linked_qty).",
     )
     backorder_sale_line_ids = fields.Many2many(
         "sale.order.line",
@@ -83,20 +86,6 @@ class PurchaseOrderLine(models.Model):
         res = super().unlink()
         self.env["backorder.allocator"].sudo()._reconcile(sale_lines=sale_lines)
         return res
-
-    @api.depends("backorder_link_ids.quantity", "backorder_link_ids.state")
-    def _compute_backorder_linked_qty(self):
-        groups = self.env["backorder.po.link"]._read_group(
-            [
-                ("purchase_line_id", "in", self.ids),
-                ("state", "in", ("linked", "received")),
-            ],
-            ["purchase_line_id"],
-            ["quantity:sum"],
-        )
-        linked = {line.id: qty for line, qty in groups}
-        for line in self:
-            line.backorder_linked_qty = linked.get(line.id, 0.0)
 
     @api.depends(
         "product_uom_qty",

@@ -1,5 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Hooks on sales orders, and the customer emails: a reaction to link changes."""
+
 from odoo import api, fields, models
 from odoo.tools.misc import format_date, formatLang
 
@@ -32,12 +34,9 @@ class SaleOrder(models.Model):
 
     @api.depends("backorder_link_ids.state")
     def _compute_backorder_purchase_order_count(self):
-        groups = self.env["backorder.po.link"]._read_group(
-            [("sale_order_id", "in", self.ids), ("state", "!=", "cancel")],
-            ["sale_order_id"],
-            ["purchase_order_id:count_distinct"],
+        counts = self.env["backorder.po.link"]._count_linked_orders(
+            "sale_order_id", "purchase_order_id", self
         )
-        counts = {order.id: count for order, count in groups}
         for order in self:
             order.backorder_purchase_order_count = counts.get(order.id, 0)
 
@@ -60,22 +59,21 @@ class SaleOrder(models.Model):
 
     def action_view_backorder_purchase_orders(self):
         self.ensure_one()
-        orders = self.backorder_link_ids.filtered(
-            lambda link: link.state != "cancel"
-        ).purchase_order_id
-        action = self.env["ir.actions.actions"]._for_xml_id(
-            "purchase.purchase_form_action"
+        return self.backorder_link_ids._action_view_orders(
+            "purchase_order_id", "purchase.purchase_form_action"
         )
-        action["domain"] = [("id", "in", orders.ids)]
-        action["context"] = {"create": False}
-        if len(orders) == 1:
-            action["views"] = [(False, "form")]
-            action["res_id"] = orders.id
-        return action
 
     # ------------------------------------------------------------------
-    # Customer notifications
+    # Customer notifications: a reaction to the links' changes
     # ------------------------------------------------------------------
+    @api.model
+    def _on_links_created(self, links, event):
+        self._backorder_queue_notification(event, links)
+
+    @api.model
+    def _on_links_received(self, links):
+        self._backorder_queue_notification("ready", links)
+
     @api.model
     def _backorder_queue_notification(self, event, links):
         """Remember that ``links`` call for an email of kind ``event``; the
@@ -177,50 +175,55 @@ class SaleOrder(models.Model):
         customer's language."""
         self.ensure_one()
         order = self.with_context(lang=self.partner_id.lang)
+        lang = self.partner_id.lang
         links = (
             order.env["backorder.po.link"]
             .sudo()
             .browse(link_ids)
             .filtered(lambda link: link.sale_order_id == self)
         )
-        rows = []
-        for sale_line, line_links in links.grouped("sale_line_id").items():
-            rows.append(
-                _row(
-                    order.env,
-                    sale_line.product_id,
-                    sum(line_links.mapped("quantity")),
-                    sale_line.product_id.uom_id,
-                    date=format_date(
-                        order.env,
-                        max(line_links.mapped("expected_date")),
-                        lang_code=self.partner_id.lang,
-                    ),
-                )
+        rows = [
+            _row(
+                order.env,
+                sale_line.product_id,
+                sum(line_links.mapped("quantity")),
+                sale_line.product_id.uom_id,
+                date=format_date(
+                    order.env, max(line_links.mapped("expected_date")), lang_code=lang
+                ),
             )
+            for sale_line, line_links in links.grouped("sale_line_id").items()
+        ]
         own_lines = (
             order.env["sale.order.line"]
             .sudo()
             .browse(own_line_ids)
-            .filtered(lambda line: line.order_id == self)
-        )
-        for sale_line in own_lines:
-            if not sale_line.backorder_expected_date:
-                continue
-            rows.append(
-                _row(
-                    order.env,
-                    sale_line.product_id,
-                    sale_line.product_uom_qty - sale_line.qty_delivered,
-                    sale_line.product_uom,
-                    date=format_date(
-                        order.env,
-                        sale_line.backorder_expected_date,
-                        lang_code=self.partner_id.lang,
-                    ),
-                )
+            .filtered(
+                lambda line: line.order_id == self and line.backorder_expected_date
             )
+        )
+        rows += [
+            order._backorder_own_purchase_row(
+                sale_line,
+                format_date(
+                    order.env, sale_line.backorder_expected_date, lang_code=lang
+                ),
+            )
+            for sale_line in own_lines
+        ]
         return rows
+
+    def _backorder_own_purchase_row(self, sale_line, date, **columns):
+        """The row of a line that Odoo's own purchase serves: what is left to
+        deliver, expected on ``date``."""
+        return _row(
+            self.env,
+            sale_line.product_id,
+            sale_line.product_uom_qty - sale_line.qty_delivered,
+            sale_line.product_uom,
+            date=date,
+            **columns,
+        )
 
     def _get_backorder_portal_lines(self):
         """Rows of the portal's "Backordered Items": what the customer still
@@ -233,16 +236,23 @@ class SaleOrder(models.Model):
         )
         rows = []
         for line in lines:
-            active = line.backorder_link_ids.filtered(
-                lambda link: link.state in ("linked", "received")
-            )
-            for state, label in (
-                ("received", self.env._("Arrived, ready to ship")),
-                ("linked", self.env._("On order")),
-            ):
-                state_links = active.filtered(lambda link, s=state: link.state == s)
-                if not state_links:
-                    continue
+            rows += self._backorder_portal_rows(line)
+        return rows
+
+    def _backorder_portal_rows(self, line):
+        """The portal's rows of one sales line: received, on order (linked
+        or Odoo's own purchase), backordered."""
+        active = line.backorder_link_ids.filtered(
+            lambda link: link.state in ("linked", "received")
+        )
+        rows = []
+        for state, label in (
+            ("received", self.env._("Arrived, ready to ship")),
+            ("linked", self.env._("On order")),
+        ):
+            state_links = active.filtered(lambda link, s=state: link.state == s)
+            if state_links:
+                date = max(state_links.mapped("expected_date"))
                 rows.append(
                     _row(
                         self.env,
@@ -250,34 +260,27 @@ class SaleOrder(models.Model):
                         sum(state_links.mapped("quantity")),
                         line.product_id.uom_id,
                         status=label,
-                        date=format_date(
-                            self.env, max(state_links.mapped("expected_date"))
-                        )
-                        if state == "linked"
-                        else "",
+                        date=format_date(self.env, date) if state == "linked" else "",
                     )
                 )
-            if not active and line.backorder_status == "linked":
-                # Odoo's own purchase for the line (on order, dropship).
-                rows.append(
-                    _row(
-                        self.env,
-                        line.product_id,
-                        line.product_uom_qty - line.qty_delivered,
-                        line.product_uom,
-                        status=self.env._("On order"),
-                        date=format_date(self.env, line.backorder_expected_date),
-                    )
+        if not active and line.backorder_status == "linked":
+            # Odoo's own purchase for the line (on order, dropship).
+            rows.append(
+                self._backorder_own_purchase_row(
+                    line,
+                    format_date(self.env, line.backorder_expected_date),
+                    status=self.env._("On order"),
                 )
-            if line.backorder_qty > 0:
-                rows.append(
-                    _row(
-                        self.env,
-                        line.product_id,
-                        line.backorder_qty,
-                        line.product_id.uom_id,
-                        status=self.env._("Backordered"),
-                        date=self.env._("to be confirmed"),
-                    )
+            )
+        if line.backorder_qty > 0:
+            rows.append(
+                _row(
+                    self.env,
+                    line.product_id,
+                    line.backorder_qty,
+                    line.product_id.uom_id,
+                    status=self.env._("Backordered"),
+                    date=self.env._("to be confirmed"),
                 )
+            )
         return rows

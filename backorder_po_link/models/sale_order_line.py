@@ -1,9 +1,21 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Hooks on sales lines: backordered quantity, status badge, quantity changes."""
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 from odoo.tools.misc import format_date
+
+# The models whose columns the definition of a backorder reads.
+BACKORDER_READS = (
+    "stock.move",
+    "sale.order",
+    "sale.order.line",
+    "backorder.po.link",
+    "product.product",
+    "product.template",
+)
 
 
 class SaleOrderLine(models.Model):
@@ -15,10 +27,11 @@ class SaleOrderLine(models.Model):
     backorder_linked_qty = fields.Float(
         string="Linked to Purchases",
         digits="Product Unit of Measure",
-        compute="_compute_backorder_linked_qty",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Quantity promised from purchase orders (awaiting receipt or "
-        "received), in the product's unit of measure.",
+        "received), in the product's unit of measure. Stored by the links "
+        "themselves (backorder.po.link._store_linked_qty).",
     )
     backorder_qty = fields.Float(
         string="Backordered",
@@ -104,17 +117,6 @@ class SaleOrderLine(models.Model):
             )
         return Link
 
-    @api.depends("backorder_link_ids.quantity", "backorder_link_ids.state")
-    def _compute_backorder_linked_qty(self):
-        groups = self.env["backorder.po.link"]._read_group(
-            [("sale_line_id", "in", self.ids), ("state", "in", ("linked", "received"))],
-            ["sale_line_id"],
-            ["quantity:sum"],
-        )
-        linked = {line.id: qty for line, qty in groups}
-        for line in self:
-            line.backorder_linked_qty = linked.get(line.id, 0.0)
-
     @api.depends(
         "move_ids.state",
         "move_ids.quantity",
@@ -123,9 +125,20 @@ class SaleOrderLine(models.Model):
         "backorder_link_ids.state",
     )
     def _compute_backorder_qty(self):
-        missing = self.env["backorder.allocator"]._get_unlinked_backorder_qty(
-            self.filtered("id")
-        )
+        """The one definition of a backorder (``backorder.rules``), read for
+        these lines only, after flushing only what it reads."""
+        ids = [line_id for line_id in self.ids if line_id]
+        missing = {}
+        if ids:
+            for model in BACKORDER_READS:
+                self.env[model].flush_model()
+            missing = dict(
+                self.env.execute_query(
+                    self.env["backorder.rules"]._backorder_qty_query(
+                        SQL("SELECT unnest(%s::int[])", ids)
+                    )
+                )
+            )
         for line in self:
             line.backorder_qty = missing.get(line.id, 0.0)
 
@@ -169,7 +182,10 @@ class SaleOrderLine(models.Model):
             raise UserError(
                 self.env._("Backordered quantity can only be searched as > 0 or = 0.")
             )
-        query = self.env["backorder.allocator"]._backordered_line_ids_query()
+        query = SQL(
+            "SELECT sale_line_id FROM (%s) backorders",
+            self.env["backorder.rules"]._backorder_qty_query(),
+        )
         positive = operator in (">", "!=")
         return [("id", "in" if positive else "not in", SQL("(%s)", query))]
 

@@ -1,11 +1,15 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Hooks on stock moves: the links follow the goods through receipts,
+deliveries, cancellations and returns.
+"""
+
 from collections import defaultdict
 
 from odoo import models
 from odoo.tools import float_compare, float_is_zero
 
-from .backorder_allocator import OPEN_MOVE_STATES
+from .backorder_rules import OPEN_MOVE_STATES
 
 # Context key: ids of the sales lines whose links an operation in progress
 # (validating, cancelling, changing the demand) reconciles once it is over;
@@ -49,9 +53,9 @@ class StockMove(models.Model):
 
     def _action_assign(self, force_qty=False):
         res = super()._action_assign(force_qty=force_qty)
-        if not self.env.context.get("backorder_link_receiving"):
-            # Stock reserved from elsewhere: links beyond the rest are released.
-            self._backorder_reconcile()
+        # Stock reserved from elsewhere: links beyond the rest are released
+        # (a link's own reservation defers its sales line to its caller).
+        self._backorder_reconcile()
         return res
 
     def _do_unreserve(self):
@@ -175,16 +179,7 @@ class StockMove(models.Model):
         """Reserve goods just put in stock for the deliveries of the sales
         lines linked to their purchase line, oldest link first, and mark what
         was reserved as received (splitting a link received in part)."""
-        done = self.filtered(
-            lambda m: m.state == "done" and m.location_dest_id.usage == "internal"
-        )
-        if not done:
-            return
-        arrivals = defaultdict(float)  # (purchase line, location) -> product qty
-        for move in done:
-            po_line = move._backorder_purchase_line()
-            if po_line:
-                arrivals[(po_line, move.location_dest_id)] += move.product_qty
+        arrivals = self._backorder_arrivals()
         if not arrivals:
             return
         po_lines = self.env["purchase.order.line"].union(
@@ -216,6 +211,19 @@ class StockMove(models.Model):
         self.env["backorder.allocator"].sudo()._reconcile(
             sale_lines=touched_sale, purchase_lines=links.purchase_line_id
         )
+
+    def _backorder_arrivals(self):
+        """``{(purchase line, location): quantity}``: the goods of these moves
+        put in stock, per purchase line they came in for, in its product's
+        unit."""
+        arrivals = defaultdict(float)
+        for move in self.filtered(
+            lambda m: m.state == "done" and m.location_dest_id.usage == "internal"
+        ):
+            po_line = move._backorder_purchase_line()
+            if po_line:
+                arrivals[(po_line, move.location_dest_id)] += move.product_qty
+        return arrivals
 
     # ------------------------------------------------------------------
     # Delivery

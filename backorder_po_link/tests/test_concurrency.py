@@ -147,7 +147,7 @@ class TestConcurrentConfirmations(BaseCase):
             pos = env["purchase.order"].browse(self.po_ids)
             self.assertEqual(pos.mapped("state"), ["purchase", "purchase"])
             self.assertEqual(pos[1].order_line.backorder_free_qty, 5)
-            self.assertEqual(env["backorder.allocator"]._audit(), [])
+            self.assertEqual(env["backorder.audit"]._audit(), [])
 
     @mute_logger("odoo.sql_db")
     def test_allocation_after_a_concurrent_one_retries_with_a_fresh_view(self):

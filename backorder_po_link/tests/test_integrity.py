@@ -53,14 +53,53 @@ class TestIntegrity(BackorderCommon):
         self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE")
         self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals DEFERRED")
 
+    def test_stored_linked_quantities_follow_every_change_of_the_links(self):
+        """One writer stores the lines' linked quantities: the engine's bulk
+        insert, a manager's edit, cancel or deletion of a link all go through
+        it, and the audit finds nothing stale."""
+        manager = self._new_user(
+            "bo_link_manager",
+            "sales_team.group_sale_salesman_all_leads,purchase.group_purchase_user,"
+            "backorder_po_link.group_backorder_manager",
+        )
+        so = self._create_so([(self.product, 5)])
+        po = self._create_po([(self.product, 8)])
+        link = so.backorder_link_ids
+        self.assertEqual(so.order_line.backorder_linked_qty, 5)
+        self.assertEqual(po.order_line.backorder_linked_qty, 5)
+        link.with_user(manager).write({"quantity": 3})
+        self.assertEqual(so.order_line.backorder_linked_qty, 3)
+        self.assertEqual(po.order_line.backorder_linked_qty, 3)
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
+        link.with_user(manager).action_cancel()
+        self.assertEqual(so.order_line.backorder_linked_qty, 0)
+        self.assertEqual(po.order_line.backorder_linked_qty, 0)
+        manual = (
+            self.env["backorder.po.link"]
+            .with_user(manager)
+            .create(
+                {
+                    "sale_line_id": so.order_line.id,
+                    "purchase_line_id": po.order_line.id,
+                    "quantity": 2,
+                }
+            )
+        )
+        self.assertEqual(so.order_line.backorder_linked_qty, 2)
+        self.assertEqual(po.order_line.backorder_linked_qty, 2)
+        manual.with_user(manager).unlink()
+        self.assertEqual(so.order_line.backorder_linked_qty, 0)
+        self.assertEqual(po.order_line.backorder_linked_qty, 0)
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
+
     def test_audit_finds_nothing_after_normal_flows_and_flags_corruption(self):
         so = self._create_so([(self.product, 5)])
         po = self._create_po([(self.product, 8)])
         self._create_so([(self.product, 6)])
         po.picking_ids.move_ids.picked = True
         po.picking_ids.button_validate()
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
-        action = self.env["backorder.allocator"].action_audit()
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
+        action = self.env["backorder.audit"].action_audit()
         self.assertEqual(action["params"]["type"], "success")
         self.env.cr.execute(
             "UPDATE sale_order_line SET backorder_linked_qty = 1 WHERE id = %s",
@@ -71,13 +110,13 @@ class TestIntegrity(BackorderCommon):
             (self.env["res.company"].create({"name": "Wrong Co"}).id, so.order_line.id),
         )
         self.env.invalidate_all()
-        checks = {check for check, _detail in self.env["backorder.allocator"]._audit()}
+        checks = {check for check, _detail in self.env["backorder.audit"]._audit()}
         self.assertEqual(
             checks,
             {"stored linked quantity out of date", "company or product mismatch"},
         )
         self.assertEqual(
-            self.env["backorder.allocator"].action_audit()["params"]["type"], "danger"
+            self.env["backorder.audit"].action_audit()["params"]["type"], "danger"
         )
 
     # ------------------------------------------------------------------

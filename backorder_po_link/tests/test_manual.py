@@ -124,7 +124,7 @@ class TestManualLink(BackorderCommon):
         form.purchase_line_id = self.po_line
         form.save().action_link()
         link = self.sale_line.backorder_link_ids
-        link.with_user(self.manager).action_unlink_manual()
+        link.with_user(self.manager).action_cancel()
         self.assertEqual(link.state, "cancel")
         self.assertEqual(self.sale_line.backorder_qty, 5)
         self.assertEqual(self.sale_line.backorder_status, "backordered")
@@ -144,5 +144,5 @@ class TestManualLink(BackorderCommon):
         self.assertEqual(self.sale_line.backorder_status, "ready")
         self.assertEqual(self.sale_line.backorder_badge, "Ready")
         with self.assertRaisesMsg(UserError, "Only links awaiting receipt"):
-            link.with_user(self.manager).action_unlink_manual()
+            link.with_user(self.manager).action_cancel()
         self.assertEqual(link.state, "received")

@@ -24,7 +24,7 @@ class OdooPurchasesCommon(BackorderCommon):
         cls.Report = cls.env["backorder.purchase.report"]
 
     def assertAuditClean(self):
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def _to_purchase(self, product):
         return sum(
@@ -262,7 +262,7 @@ class TestKits(BackorderCommon):
         self.assertEqual(line.reason, "kit")
         self.assertEqual(line.backorder_qty, 2)
         self.assertEqual(line.planned_qty, 0)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_component_backorders_of_plain_lines_still_link(self):
         """A plain sale of the component next to the kit is linked as usual,
@@ -272,4 +272,4 @@ class TestKits(BackorderCommon):
         po = self._create_po([(self.product, 3)])
         self.assertLinks(self._links(), [(chairs, po, 3)])
         self.assertFalse(kit_so.order_line.backorder_link_ids)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])

@@ -14,7 +14,7 @@ class TestOutsideChanges(BackorderCommon):
     # Helpers
     # ------------------------------------------------------------------
     def assertClean(self):
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def _active(self, order):
         return order.backorder_link_ids.filtered(

@@ -209,7 +209,7 @@ class TestProperties(BackorderCommon):
                 f"{operations[: step + 1]}",
             )
             self.assertEqual(
-                self.env["backorder.allocator"]._audit(),
+                self.env["backorder.audit"]._audit(),
                 [],
                 f"invariants broken after step {step}: {operations[: step + 1]}",
             )

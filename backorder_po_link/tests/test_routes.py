@@ -98,7 +98,7 @@ class TestRoutesCommon(BackorderCommon):
         self.assertEqual(
             {key: values[key] for key in figures}, figures, f"{sale_line} {po_line}"
         )
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def _reserved(self, picking):
         return sum(picking.move_ids.mapped("quantity"))
@@ -702,7 +702,7 @@ class TestSeveralLines(TestRoutesCommon):
                 sale_line.backorder_badge,
                 f"On order: {format_date(self.env, date)}",
             )
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
         # The vendor moves the late line further out.
         later = now + timedelta(days=20)
@@ -725,7 +725,7 @@ class TestSeveralLines(TestRoutesCommon):
             (line_old | line_new | line_old_2).backorder_link_ids.mapped("state"),
             ["linked"] * 3,
         )
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_two_lines_same_product_on_two_po_lines_each_keep_their_date(self):
         """Both lines of one sales order linked to different PO lines: each
@@ -748,4 +748,4 @@ class TestSeveralLines(TestRoutesCommon):
         self.assertEqual(
             line_b.backorder_link_ids.expected_date, now + timedelta(days=9)
         )
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])

@@ -41,7 +41,7 @@ PURCHASE = frozenset({"purchaser", "manager"})
 # (model, method): (roles whose call goes through, the decision). Every other
 # role gets an AccessError and writes nothing.
 RIGHTS = {
-    ("backorder.allocator", "action_audit"): (
+    ("backorder.audit", "action_audit"): (
         MANAGER,
         "whole-database audit: managers only (checked before sudo)",
     ),
@@ -63,7 +63,8 @@ RIGHTS = {
     ),
     ("backorder.po.link", "create"): (MANAGER, "Odoo's access rights: managers"),
     ("backorder.po.link", "write"): (MANAGER, "Odoo's access rights: managers"),
-    ("backorder.po.link", "action_unlink_manual"): (
+    ("backorder.po.link", "unlink"): (MANAGER, "Odoo's access rights: managers"),
+    ("backorder.po.link", "action_cancel"): (
         MANAGER,
         "write access to the links: managers",
     ),
@@ -207,7 +208,7 @@ class TestRpcRights(BackorderCommon, HttpCase):
             "quantity": 1,
         }
         return {
-            ("backorder.allocator", "action_audit"): (None, [], {}),
+            ("backorder.audit", "action_audit"): (None, [], {}),
             ("backorder.auto.link.wizard", "action_preview"): (
                 auto_wizard.ids,
                 [],
@@ -227,7 +228,8 @@ class TestRpcRights(BackorderCommon, HttpCase):
             ),
             ("backorder.po.link", "create"): (None, [[new_link]], {}),
             ("backorder.po.link", "write"): (self.link.ids, [{"quantity": 3}], {}),
-            ("backorder.po.link", "action_unlink_manual"): (self.link.ids, [], {}),
+            ("backorder.po.link", "unlink"): (self.link.ids, [], {}),
+            ("backorder.po.link", "action_cancel"): (self.link.ids, [], {}),
             ("backorder.po.link", "action_open_delivery"): (self.link.ids, [], {}),
             ("backorder.purchase.report", "action_view_sale_lines"): (
                 self.report_row.ids,
@@ -389,7 +391,7 @@ class TestRpcRights(BackorderCommon, HttpCase):
         ):
             self.assertGreater(len(after[4]), len(before[4]), "no RFQ line made")
         if (model, method) in (
-            ("backorder.po.link", "action_unlink_manual"),
+            ("backorder.po.link", "action_cancel"),
             ("stock.move", "write"),
         ):
             self.assertNotEqual(links_before, links_after, "the link stayed")

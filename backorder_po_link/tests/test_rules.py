@@ -98,7 +98,7 @@ class TestQuantityChange(BackorderCommon):
         self.assertEqual(so.order_line.backorder_qty, 0)
         self.assertEqual(so.order_line.backorder_status, "linked")
         self.assertEqual(po.order_line.backorder_free_qty, 2)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_raised_quantity_of_a_line_linked_to_nothing_yet(self):
         """Confirmed with nothing on order; supply came in later while PO
@@ -111,7 +111,7 @@ class TestQuantityChange(BackorderCommon):
         self._set_line_qty(so, 6)
         self.assertLinks(self._active(so), [(so, po, 6)])
         self.assertEqual(so.order_line.backorder_qty, 0)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_raised_quantity_not_linked_when_sales_linking_is_off(self):
         po = self._create_po([(self.product, 10)])
@@ -122,7 +122,7 @@ class TestQuantityChange(BackorderCommon):
         self.assertLinks(self._active(so), [(so, po, 5)])
         self.assertEqual(so.order_line.backorder_qty, 3)
         self.assertEqual(po.order_line.backorder_free_qty, 5)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_raised_quantity_full_coverage_rule(self):
         """Only 2 free for 3 more: with "Only Link Fully Covered Lines" the
@@ -136,7 +136,7 @@ class TestQuantityChange(BackorderCommon):
         self._set_line_qty(so, 9)
         self.assertLinks(self._active(so), [(so, po, 5), (so, po, 2)])
         self.assertEqual(so.order_line.backorder_qty, 2)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_raised_quantity_respects_the_users_group_and_the_rules(self):
         groups = "sales_team.group_sale_salesman,stock.group_stock_user"
@@ -160,7 +160,7 @@ class TestQuantityChange(BackorderCommon):
         self._set_line_qty(so, 9, user=auto)
         self.assertLinks(self._active(so), [(so, po, 5), (so, po, 4)])
         self.assertEqual(so.order_line.backorder_qty, 0)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_lowered_quantity_releases_links_to_the_next_backorder(self):
         # Dated as confirmed (no days_ago): Odoo then merges the change into
@@ -177,7 +177,7 @@ class TestQuantityChange(BackorderCommon):
         )
         self.assertEqual(first.order_line.backorder_qty, 0)
         self.assertEqual(second.order_line.backorder_qty, 2)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
 
 @tagged("post_install", "-at_install")
@@ -237,7 +237,7 @@ class TestCompanySwitches(MultiCompanyMixin, BackorderCommon):
         self.assertFalse(self.other_so.backorder_link_ids)
         self.assertEqual(self.other_so.order_line.backorder_qty, 2)
         self.assertEqual(self.other_po.order_line.backorder_free_qty, 4)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
         # Switched on, the other company is linked by the next run.
         self.other.backorder_link_on_so_confirm = True
         cron.method_direct_trigger()
@@ -245,7 +245,7 @@ class TestCompanySwitches(MultiCompanyMixin, BackorderCommon):
             self._links(state="linked"),
             [(self.so, self.po, 3), (self.other_so, self.other_po, 2)],
         )
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_wizard_previews_and_links_the_linking_companies_only(self):
         both = self.company | self.other
@@ -259,7 +259,7 @@ class TestCompanySwitches(MultiCompanyMixin, BackorderCommon):
         links = self.env["backorder.po.link"].search(action["domain"])
         self.assertLinks(links, [(self.so, self.po, 3)])
         self.assertFalse(self.other_so.backorder_link_ids)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_wizard_in_a_company_with_every_switch_off_says_so(self):
         wizard = self._wizard(self.other)
@@ -400,7 +400,7 @@ class TestDeposit(BackorderCommon):
         self.assertEqual(self._reasons(), {then: False, today: "deposit"})
         self.assertLinks(self._batch(), [(then, self.po, 1)])
         self.assertFalse(today.backorder_link_ids)
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_cancelled_refunded_and_voided_payments_do_not_count(self):
         self.company.backorder_min_deposit_percent = 30
@@ -450,7 +450,7 @@ class TestDeposit(BackorderCommon):
             },
         )
         self.assertLinks(self._batch(), [(kept, self.po, 1), (failed, self.po, 1)])
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_credit_note_takes_the_down_payment_back(self):
         self.company.backorder_min_deposit_percent = 50
@@ -465,7 +465,7 @@ class TestDeposit(BackorderCommon):
         # A new down payment, paid, counts again.
         self._register_payment(self._down_payment(so, 50))
         self.assertLinks(self._batch(), [(so, self.po, 2)])
-        self.assertEqual(self.env["backorder.allocator"]._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_credit_note_of_an_unpaid_down_payment_takes_nothing(self):
         """A down payment never paid and reversed counts nothing either way:

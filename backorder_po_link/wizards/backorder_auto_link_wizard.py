@@ -1,7 +1,10 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+import collections
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL, float_compare
 
 REASONS = [
     ("deposit", "Minimum deposit not paid"),
@@ -46,37 +49,19 @@ class BackorderAutoLinkWizard(models.TransientModel):
         self.check_access("write")  # the wizard's rights: managers
         self.ensure_one()
         companies = self._linking_companies()
-        Allocator = self.env["backorder.allocator"].sudo()
-        pairs, demands, reasons = Allocator._explain(companies=companies)
-        kits = Allocator._waiting_kit_lines(companies)
+        pairs, demands, reasons = self.sudo()._explain(companies)
+        kits = dict(
+            self.env.execute_query(
+                self.env["backorder.rules"]._waiting_kit_line_query(companies.ids)
+            )
+        )
         self.line_ids.unlink()
         self.write(
             {
                 "previewed": True,
                 "link_count": len(pairs),
                 "unlinked_count": len(reasons) + len(kits),
-                "line_ids": [
-                    fields.Command.create(
-                        {
-                            "sale_line_id": demand.id,
-                            "backorder_qty": demand.need,
-                            "planned_qty": demand.planned,
-                            "reason": reasons.get(demand.id, False),
-                        }
-                    )
-                    for demand in demands
-                ]
-                + [
-                    fields.Command.create(
-                        {
-                            "sale_line_id": line_id,
-                            "backorder_qty": quantity,
-                            "planned_qty": 0.0,
-                            "reason": "kit",
-                        }
-                    )
-                    for line_id, quantity in sorted(kits.items())
-                ],
+                "line_ids": self._preview_lines(demands, reasons, kits),
             }
         )
         return {
@@ -87,6 +72,33 @@ class BackorderAutoLinkWizard(models.TransientModel):
             "target": "new",
             "name": self.env._("Auto-Link Backorders"),
         }
+
+    @api.model
+    def _preview_lines(self, demands, reasons, kits):
+        """Commands creating a preview line per backorder, then per kit line
+        waiting for components."""
+        Command = fields.Command
+        return [
+            Command.create(
+                {
+                    "sale_line_id": demand.id,
+                    "backorder_qty": demand.need,
+                    "planned_qty": demand.planned,
+                    "reason": reasons.get(demand.id, False),
+                }
+            )
+            for demand in demands
+        ] + [
+            Command.create(
+                {
+                    "sale_line_id": line_id,
+                    "backorder_qty": quantity,
+                    "planned_qty": 0.0,
+                    "reason": "kit",
+                }
+            )
+            for line_id, quantity in sorted(kits.items())
+        ]
 
     def action_link(self):
         """Run the batch now and show the links it created."""
@@ -102,6 +114,83 @@ class BackorderAutoLinkWizard(models.TransientModel):
         action["domain"] = [("id", "in", links.ids)]
         action["context"] = {}
         return action
+
+    # ------------------------------------------------------------------
+    # The dry run's explanations
+    # ------------------------------------------------------------------
+    @api.model
+    def _explain(self, companies):
+        """Dry run of the batch: ``(pairs, demands, reasons)`` where ``reasons``
+        maps each sales line left (partly) unlinked to why. Writes nothing.
+        Like the batch, it covers the companies that link backorders only."""
+        Allocator = self.env["backorder.allocator"]
+        products = self.env["product.product"].browse(
+            Allocator._demanded_product_ids(companies.ids)
+        )
+        pairs, demands = Allocator._plan(
+            products=products, companies=companies, all_demand=True
+        )
+        unmet = [
+            d
+            for d in demands
+            if float_compare(d.planned, d.need, precision_rounding=d.rounding) < 0
+        ]
+        if not unmet:
+            return pairs, demands, {}
+        scope = {
+            "product_ids": sorted({d.product_id for d in unmet}),
+            "company_ids": sorted({d.company_id for d in unmet}),
+            "purchase_line_ids": None,
+        }
+        # Where free supply is, per product and company, before the run.
+        free_wh = collections.defaultdict(set)
+        for supply in Allocator._fetch_supply(scope):
+            free_wh[(supply.product_id, supply.company_id)].add(supply.warehouse_id)
+        opted_out = self._opted_out_supply(scope)
+        reasons = {
+            demand.id: self._reason(demand, free_wh, opted_out) for demand in unmet
+        }
+        return pairs, demands, reasons
+
+    @api.model
+    def _reason(self, demand, free_wh, opted_out):
+        """Why ``demand`` stays (partly) unlinked: the first rule it fails."""
+        key = (demand.product_id, demand.company_id)
+        if not demand.deposit_ok:
+            return "deposit"
+        if not demand.days_ok:
+            return "days_out"
+        if free_wh.get(key) and not any(demand.accepts(wh) for wh in free_wh[key]):
+            return "warehouse"
+        if key in opted_out:
+            return "opt_out"
+        return "no_supply"
+
+    @api.model
+    def _opted_out_supply(self, scope):
+        """``{(product_id, company_id)}`` with open supply on purchase orders
+        that refuse backorders."""
+        rules = self.env["backorder.rules"]
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT DISTINCT pol.product_id, pol.company_id
+                  FROM purchase_order_line pol
+                 WHERE pol.id IN (%(supply)s)
+                """,
+                supply=rules._supply_line_ids_query(
+                    SQL(
+                        "NOT %s AND pol.product_id = ANY(%s)"
+                        " AND pol.company_id = ANY(%s)"
+                        " AND pol.qty_received < pol.product_qty",
+                        rules._accepts_backorders_sql(),
+                        scope["product_ids"],
+                        scope["company_ids"],
+                    )
+                ),
+            )
+        )
+        return {tuple(row) for row in rows}
 
 
 class BackorderAutoLinkWizardLine(models.TransientModel):

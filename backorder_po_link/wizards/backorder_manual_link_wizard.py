@@ -94,6 +94,21 @@ class BackorderManualLinkWizard(models.TransientModel):
     def action_link(self):
         self.check_access("create")  # the wizard's rights: managers
         self.ensure_one()
+        self._check_link_quantity()
+        link = self.env["backorder.po.link"].create(
+            {
+                "sale_line_id": self.sale_line_id.id,
+                "purchase_line_id": self.purchase_line_id.id,
+                "quantity": self.quantity,
+                "origin": "manual",
+            }
+        )
+        # The same reactions as the engine's links: notes, the customer email.
+        link._on_created("confirmed")
+        return {"type": "ir.actions.act_window_close"}
+
+    def _check_link_quantity(self):
+        """Refuse, in words, a quantity the lines cannot hold."""
         rounding = self.product_id.uom_id.rounding or 0.01
         if float_compare(self.quantity, 0, precision_rounding=rounding) <= 0:
             raise UserError(self.env._("Enter a quantity greater than zero to link."))
@@ -128,13 +143,3 @@ class BackorderManualLinkWizard(models.TransientModel):
                     asked=self.quantity,
                 )
             )
-        link = self.env["backorder.po.link"].create(
-            {
-                "sale_line_id": self.sale_line_id.id,
-                "purchase_line_id": self.purchase_line_id.id,
-                "quantity": self.quantity,
-                "origin": "manual",
-            }
-        )
-        self.env["sale.order"]._backorder_queue_notification("confirmed", link)
-        return {"type": "ir.actions.act_window_close"}

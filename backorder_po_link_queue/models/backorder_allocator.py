@@ -46,7 +46,7 @@ class BackorderAllocator(models.AbstractModel):
         companies with something left to deliver (any eligible demand has
         one). Products outside this set would make empty jobs."""
         self.env.flush_all()
-        supplied = self._all_backordered_product_ids(companies.ids)
+        supplied = self._supplied_product_ids(companies.ids)
         if not supplied:
             return []
         rows = self.env.execute_query(

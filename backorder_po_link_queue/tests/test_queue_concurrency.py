@@ -181,4 +181,4 @@ class TestConcurrentChunkJobs(BaseCase):
             self.assertEqual(len(links), 3)
             jobs = env["queue.job"].search([("uuid", "in", self.job_uuids)])
             self.assertEqual(set(jobs.mapped("state")), {DONE})
-            self.assertEqual(env["backorder.allocator"]._audit(), [])
+            self.assertEqual(env["backorder.audit"]._audit(), [])

@@ -126,7 +126,7 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
             self._links(product_id=p3.id),
             [(old, po, 3), (old, po_2, 1), (new, po_2, 2)],
         )
-        self.assertEqual(self.Allocator._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_cron_queues_jobs_for_the_companies_that_link_backorders_only(self):
         other = self._create_company("Switched Off Co")
@@ -150,7 +150,7 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         self.assertLinks(self._links(state="linked"), [(so, po, 3)])
         self.assertFalse(other_so.backorder_link_ids)
         self.assertEqual(other_so.order_line.mapped("backorder_qty"), [2, 2])
-        self.assertEqual(self.Allocator._audit(), [])
+        self.assertEqual(self.env["backorder.audit"]._audit(), [])
         # No company links: nothing is queued.
         self.company.backorder_link_on_po_confirm = False
         with trap_jobs() as trap:

@@ -52,7 +52,7 @@ registry.category("web_tour.tours").add("backorder_po_link_manager_tour", {
         {
             content: "Remove the link",
             trigger:
-                ".o_field_one2many[name='backorder_link_ids'] .o_data_row button[name='action_unlink_manual']",
+                ".o_field_one2many[name='backorder_link_ids'] .o_data_row button[name='action_cancel']",
             run: "click",
         },
         {
