@@ -1,5 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Hooks on products: what is left to buy for backorders, and its RFQ button."""
+
 from odoo import api, fields, models
 
 

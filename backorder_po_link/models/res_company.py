@@ -1,5 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The company settings of the rules and automations (all off by default)."""
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 

@@ -1,5 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The settings screen: each automation and rule in the Purchase settings."""
+
 from odoo import fields, models
 from odoo.exceptions import AccessError
 

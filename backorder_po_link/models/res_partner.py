@@ -1,5 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Customers who asked for no backorder emails."""
+
 from odoo import fields, models
 
 

@@ -1,5 +1,7 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Which warehouses' receipts may serve a warehouse's backorders."""
+
 from odoo import fields, models
 
 
