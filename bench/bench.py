@@ -401,7 +401,26 @@ def time_po_confirm(registry, data, linking, n_lines=100):
         env.cr.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what commit would check
         elapsed = time.perf_counter() - start
         links = len(po.order_line.backorder_link_ids)
-    return elapsed, links
+        floor = time_link_floor(env, po) if links else None
+    return elapsed, links, floor
+
+
+def time_link_floor(env, po):
+    """The floor of the linking step: the links just made, inserted again by
+    one bare INSERT ... SELECT into a table without keys, indexes or
+    triggers."""
+    env.cr.execute(
+        "CREATE TEMP TABLE bench_link_floor "
+        "(LIKE backorder_po_link INCLUDING DEFAULTS) ON COMMIT DROP"
+    )
+    cols = ", ".join(c for c in columns(env.cr, "backorder_po_link") if c != "id")
+    start = time.perf_counter()
+    env.cr.execute(
+        f"INSERT INTO bench_link_floor ({cols}) SELECT {cols} FROM backorder_po_link "
+        "WHERE purchase_order_id = %s",
+        (po.id,),
+    )
+    return time.perf_counter() - start
 
 
 def time_so_confirm(registry, data, linking, n_lines=20):
@@ -484,7 +503,7 @@ def child_batch(registry):
         env.flush_all()
         env.cr.execute("SET CONSTRAINTS ALL IMMEDIATE")  # what commit would check
         elapsed = time.perf_counter() - start
-        problems = env["backorder.allocator"]._audit()
+        problems = env["backorder.audit"]._audit()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
@@ -578,15 +597,24 @@ def measure_scale(config, db, repeats, full):
     res = {"backorders": data["backorders"]}
     on, off, links = [], [], 0
     # One pair first, not counted: caches, plans and compiled triggers warm up.
+    floors = []
     time_po_confirm(registry, data, False)
     time_po_confirm(registry, data, True)
     for _i in range(repeats):  # alternated, same data
-        t_off, _l = time_po_confirm(registry, data, False)
-        t_on, links = time_po_confirm(registry, data, True)
+        t_off, _l, _f = time_po_confirm(registry, data, False)
+        t_on, links, floor = time_po_confirm(registry, data, True)
         off.append(t_off)
         on.append(t_on)
+        if floor is not None:
+            floors.append(floor)
     res["po_on"], res["po_off"] = summary(on), summary(off)
     res["po_links"] = links
+    res["po_floor"] = summary(floors) if floors else None
+    res["po_step_vs_floor"] = (
+        (statistics.median(on) - statistics.median(off)) / statistics.median(floors)
+        if floors
+        else None
+    )
     res["po_ratio"] = statistics.median(on) / statistics.median(off)
     vacuum(db)
     batch = run_batch_child(config, db)
@@ -640,6 +668,14 @@ def report(main, scales):
         f"| 1 | confirm a 100-line PO, linking off | {fmt(main['po_off'])} | | |",
         f"| 1 | confirm a 100-line PO, linking on ({main['po_links']} links) | {fmt(main['po_on'])} | | |",
         f"| 1 | ratio on / off | {main['po_ratio']:.2f} x | <= 1.15 x | {'yes' if main['po_ratio'] <= 1.15 else 'NO'} |",
+        *(
+            [
+                f"| 1 | floor: the same {main['po_links']} links by one bare INSERT ... SELECT into a table without keys | {fmt(main['po_floor'], digits=4)} | | |",
+                f"| 1 | linking step (on - off) / floor | {main['po_step_vs_floor']:.1f} x | | |",
+            ]
+            if main.get("po_floor")
+            else []
+        ),
         f"| 2 | confirm a 20-line SO, linking off | {fmt(main['so_off'])} | | |",
         f"| 2 | confirm a 20-line SO, linking on ({main['so_links']} links) | {fmt(main['so_on'])} | | |",
         f"| 2 | ratio on / off | {main['so_ratio']:.2f} x | <= 1.15 x | {'yes' if main['so_ratio'] <= 1.15 else 'NO'} |",
@@ -665,6 +701,9 @@ def report(main, scales):
         )
     figures = {
         "po_confirm_ratio": round(main["po_ratio"], 3),
+        "po_link_floor_seconds": round(main["po_floor"]["median"], 4)
+        if main.get("po_floor")
+        else None,
         "so_confirm_ratio": round(main["so_ratio"], 3),
         "link_queries_10": main["queries_cold"],
         "link_queries_10000": main["queries_hot"],
