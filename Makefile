@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export ODOO_SRC ?= $(HOME)/.cache/odoo/18.0
 
-.PHONY: help venv demo demo-reset test test-bootstrap test-core test-core-baseline lint wheel audit load bench i18n clean
+.PHONY: help venv demo demo-reset test test-bootstrap test-core test-core-baseline lint wheel audit load bench i18n layout clean
 
 help:
 	@echo "make demo                 serve Odoo with the addon and demo data on http://localhost:8069"
@@ -17,6 +17,7 @@ help:
 	@echo "make audit DB=name        check every backorder link invariant on a database"
 	@echo "make load                 8 concurrent workers confirm, cancel and receive; audit and replay"
 	@echo "make bench                benchmark at 100k backorders (and 10k, 50k): writes bench/results/"
+	@echo "make layout               each file of the addons, its line count and what it owns"
 	@echo "make i18n                 export backorder_po_link/i18n/backorder_po_link.pot and merge the .po files"
 
 venv:
@@ -58,6 +59,9 @@ bench:
 
 i18n:
 	@bash tools/i18n.sh
+
+layout:
+	@python3 tools/layout.py
 
 clean:
 	rm -rf .build .coverage
