@@ -13,12 +13,13 @@ help:
 	@echo "                          sale_mrp/purchase_mrp tests with the addon and every automation on"
 	@echo "make test-core-baseline   the same tests without the addon: writes tools/core-baseline-failures.txt"
 	@echo "make lint                 OCA checks: ruff, pylint-odoo, XML/manifest checks, prettier (FIX=1 fixes)"
-	@echo "make wheel                build the addon's wheel (odoo-addon-backorder_po_link) into .build/dist"
+	@echo "make wheel                build both addons' wheels (odoo-addon-backorder_po_link and"
+	@echo "                          odoo-addon-backorder_po_link_queue) into .build/dist, try them on a throwaway db"
 	@echo "make audit DB=name        check every backorder link invariant on a database"
 	@echo "make load                 8 concurrent workers confirm, cancel and receive; audit and replay"
 	@echo "make bench                benchmark at 100k backorders (and 10k, 50k): writes bench/results/"
 	@echo "make layout               each file of the addons, its line count and what it owns"
-	@echo "make i18n                 export backorder_po_link/i18n/backorder_po_link.pot and merge the .po files"
+	@echo "make i18n                 export both addons' i18n/<addon>.pot and merge their .po files"
 
 venv:
 	@bash tools/bootstrap.sh

@@ -7,6 +7,18 @@ ADDONS_PATH="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$here"
 BUILD="$here/.build"
 mkdir -p "$BUILD"
 
+# queue_job_addons: the folder holding OCA queue_job, which tools/bootstrap.sh
+# installs from PyPI into the venv's site-packages/odoo/addons. Odoo would find
+# it there through the odoo.addons namespace anyway; scripts that name their
+# addons path in full put it on explicitly.
+queue_job_addons() {
+  local manifest
+  manifest="$(compgen -G "$VENV/lib/python3*/site-packages/odoo/addons/queue_job/__manifest__.py" \
+    | head -n 1)" || true
+  [ -n "$manifest" ] || die "OCA queue_job is not in $VENV (tools/bootstrap.sh installs it)"
+  dirname "$(dirname "$manifest")"
+}
+
 say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 die() { printf '[%s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
 

@@ -1,36 +1,40 @@
 #!/usr/bin/env bash
-# make i18n: install the addon into a throwaway database (without demo data),
-# export its translatable terms with Odoo into
-# backorder_po_link/i18n/backorder_po_link.pot, then merge every
-# backorder_po_link/i18n/*.po with it (msgmerge when gettext is installed,
-# else babel), keeping existing translations. New terms come out untranslated:
-# translate them, then run the test backorder_po_link/tests/test_i18n.py.
+# make i18n: install both addons (and OCA queue_job, which
+# backorder_po_link_queue needs) into a throwaway database without demo data,
+# export each addon's translatable terms with Odoo into <addon>/i18n/<addon>.pot,
+# then merge every <addon>/i18n/*.po with it (msgmerge when gettext is
+# installed, else babel), keeping existing translations. Every language of
+# backorder_po_link is kept in each addon: a missing .po starts from the .pot.
+# New terms come out untranslated: translate them, then run the tests
+# <addon>/tests/test_i18n.py.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 DB="${I18N_DB:-bopl_i18n}"
-I18N="$here/backorder_po_link/i18n"
-POT="$I18N/backorder_po_link.pot"
-mkdir -p "$I18N"
+addons=(backorder_po_link backorder_po_link_queue)
+ADDONS_PATH="$ADDONS_PATH,$(queue_job_addons)"
 
 fresh_db "$DB" no "sale_stock,purchase_stock"
-odoo_install "$DB" backorder_po_link "$BUILD/i18n-install.log" --without-demo=all
+odoo_install "$DB" "queue_job,$(IFS=,; echo "${addons[*]}")" "$BUILD/i18n-install.log" \
+  --without-demo=all
 
-new_pot="$BUILD/backorder_po_link.pot"
-log="$BUILD/i18n-export.log"
-say "exporting the terms of backorder_po_link from $DB"
-rm -f "$new_pot"
-if ! "${ODOO_BIN[@]}" -c "$BUILD/$DB.conf" -d "$DB" --stop-after-init \
-    --i18n-export="$new_pot" --modules=backorder_po_link --log-level=info \
-    >"$log" 2>&1 || [ ! -s "$new_pot" ]; then
-  tail -n 40 "$log" >&2
-  die "exporting the terms failed"
-fi
-if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ' "$log" >&2; then
-  die "the export log has the WARNING/ERROR lines above"
-fi
-
-# Keep the committed .pot when only its dates would change.
-if "$VENV/bin/python" - "$POT" "$new_pot" <<'PY'
+# export_pot ADDON: write ADDON/i18n/ADDON.pot from the database, keeping the
+# committed one when only its dates would change.
+export_pot() {
+  local addon="$1" pot="$here/$1/i18n/$1.pot" new_pot="$BUILD/$1.pot"
+  local log="$BUILD/i18n-export-$1.log"
+  mkdir -p "$here/$addon/i18n"
+  say "exporting the terms of $addon from $DB"
+  rm -f "$new_pot"
+  if ! "${ODOO_BIN[@]}" -c "$BUILD/$DB.conf" -d "$DB" --stop-after-init \
+      --i18n-export="$new_pot" --modules="$addon" --log-level=info \
+      >"$log" 2>&1 || [ ! -s "$new_pot" ]; then
+    tail -n 40 "$log" >&2
+    die "exporting the terms of $addon failed"
+  fi
+  if grep -E '^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ' "$log" >&2; then
+    die "the export log of $addon has the WARNING/ERROR lines above"
+  fi
+  if "$VENV/bin/python" - "$pot" "$new_pot" <<'PY'
 import re, sys
 def body(path):
     try:
@@ -41,22 +45,40 @@ def body(path):
     return re.sub(r'^"(POT-Creation|PO-Revision)-Date: .*\n', "", text, flags=re.M)
 sys.exit(0 if body(sys.argv[1]) == body(sys.argv[2]) else 1)
 PY
-then
-  say "$(basename "$POT") is up to date"
-else
-  cp "$new_pot" "$POT"
-  say "wrote $POT"
-fi
-say "$(grep -c '^msgid ' "$POT" | awk '{print $1 - 1}') terms in $(basename "$POT")"
+  then
+    say "$(basename "$pot") is up to date"
+  else
+    cp "$new_pot" "$pot"
+    say "wrote $pot"
+  fi
+  say "$(grep -c '^msgid ' "$pot" | awk '{print $1 - 1}') terms in $(basename "$pot")"
+}
 
-shopt -s nullglob
-for po in "$I18N"/*.po; do
+# new_po PO POT LIKE: start PO from POT, with the language headers of LIKE
+# (the same language's .po of backorder_po_link).
+new_po() {
+  say "starting $1 from $(basename "$2")"
+  "$VENV/bin/python" - "$@" <<'PY'
+import sys
+import polib
+po_path, pot_path, like_path = sys.argv[1:4]
+po = polib.pofile(pot_path, wrapwidth=78)
+like = polib.pofile(like_path)
+for key in ("Language-Team", "Language", "Plural-Forms"):
+    po.metadata[key] = like.metadata[key]
+po.save(po_path)
+PY
+}
+
+# merge_po PO POT: bring PO in line with POT, keeping its translations.
+merge_po() {
+  local po="$1" pot="$2"
   if command -v msgmerge >/dev/null; then
-    msgmerge --quiet --no-fuzzy-matching -o "$po.tmp" "$po" "$POT"
+    msgmerge --quiet --no-fuzzy-matching -o "$po.tmp" "$po" "$pot"
     msgattrib --no-obsolete -o "$po" "$po.tmp"
     rm -f "$po.tmp"
   else
-    "$VENV/bin/python" - "$po" "$POT" <<'PY'
+    "$VENV/bin/python" - "$po" "$pot" <<'PY'
 import sys
 from babel.messages.pofile import read_po, write_po
 po_path, pot_path = sys.argv[1:3]
@@ -85,8 +107,22 @@ with open(sys.argv[1], "w", encoding="utf-8") as f:
 PY
   if command -v msgfmt >/dev/null; then
     msgfmt --check-format --check-header -o /dev/null "$po"
-    say "$(basename "$po"): $(msgfmt --statistics -o /dev/null "$po" 2>&1)"
+    say "${po#"$here"/}: $(msgfmt --statistics -o /dev/null "$po" 2>&1)"
   else
-    say "merged $(basename "$po")"
+    say "merged ${po#"$here"/}"
   fi
+}
+
+shopt -s nullglob
+main_i18n="$here/${addons[0]}/i18n"
+for addon in "${addons[@]}"; do
+  export_pot "$addon"
+  pot="$here/$addon/i18n/$addon.pot"
+  for like in "$main_i18n"/*.po; do
+    po="$here/$addon/i18n/$(basename "$like")"
+    [ -f "$po" ] || new_po "$po" "$pot" "$like"
+  done
+  for po in "$here/$addon/i18n"/*.po; do
+    merge_po "$po" "$pot"
+  done
 done
