@@ -10,13 +10,68 @@ from odoo.tools import SQL
 class BackorderPurchaseReport(models.Model):
     """Backorders to Purchase: per product and warehouse, what customers wait
     for that no link covers, what is already on order and free, what is in
-    stock and free, and so what is left to buy. One SQL view, set-based."""
+    stock and free, and so what is left to buy. A table query (one SQL
+    statement, set-based, built at each search like Odoo's own reports),
+    composed of the rules of ``backorder.rules``."""
 
     _name = "backorder.purchase.report"
     _description = "Backorders to Purchase"
     _auto = False
     _order = "qty_to_purchase desc, product_id"
     _rec_name = "product_id"
+    # Every field the query reads, directly or through backorder.rules: Odoo
+    # flushes exactly these before it searches or reads the report.
+    _depends = {
+        "backorder.po.link": ["sale_line_id", "purchase_line_id", "quantity", "state"],
+        "product.product": ["active", "product_tmpl_id"],
+        "product.template": ["is_storable", "uom_id"],
+        "purchase.order": ["state", "picking_type_id", "allow_backorder_link"],
+        "purchase.order.line": [
+            "order_id",
+            "product_id",
+            "company_id",
+            "display_type",
+            "product_qty",
+            "product_uom_qty",
+            "qty_received",
+            "move_dest_ids",
+        ],
+        "sale.order": ["state", "warehouse_id"],
+        "sale.order.line": [
+            "order_id",
+            "product_id",
+            "company_id",
+            "display_type",
+            "product_uom",
+            "product_uom_qty",
+            "qty_delivered",
+        ],
+        "stock.location": ["usage", "warehouse_id"],
+        "stock.move": [
+            "sale_line_id",
+            "purchase_line_id",
+            "product_id",
+            "state",
+            "procure_method",
+            "location_id",
+            "location_dest_id",
+            "product_qty",
+            "product_uom_qty",
+            "quantity",
+            "move_dest_ids",
+            "move_orig_ids",
+            "created_purchase_line_ids",
+        ],
+        "stock.picking.type": ["code", "warehouse_id"],
+        "stock.quant": [
+            "product_id",
+            "location_id",
+            "company_id",
+            "quantity",
+            "reserved_quantity",
+        ],
+        "uom.uom": ["factor", "rounding"],
+    }
 
     product_id = fields.Many2one("product.product", readonly=True)
     product_tmpl_id = fields.Many2one("product.template", readonly=True)
@@ -36,40 +91,96 @@ class BackorderPurchaseReport(models.Model):
         string="To Purchase", digits="Product Unit of Measure", readonly=True
     )
 
-    def _query(self):
+    # ------------------------------------------------------------------
+    # The query
+    # ------------------------------------------------------------------
+    @property
+    def _table_query(self):
+        """The report's rows, built at each search as Odoo does for its own
+        reports; wrapped by Odoo as ``(...) AS backorder_purchase_report``."""
+        return SQL(
+            "%s %s %s %s", self._with(), self._select(), self._from(), self._where()
+        )
+
+    def _with(self):
+        """``WITH`` the named queries of :meth:`_with_queries`."""
+        return SQL(
+            "WITH %s",
+            SQL(", ").join(
+                SQL("%s AS (%s)", SQL.identifier(name), query)
+                for name, query in self._with_queries()
+            ),
+        )
+
+    def _with_queries(self):
+        """``[(name, query)]``, in the order they read each other: the
+        backorders and the free supply are ``backorder.rules``' own
+        definitions; the others total them, and the free stock, per product,
+        warehouse and company."""
         rules = self.env["backorder.rules"]
+        return [
+            ("backorders", rules._backorder_qty_query()),
+            ("demand", self._demand_query()),
+            ("free", rules._free_supply_query(self._supply_line_filter())),
+            ("supply", self._supply_query()),
+            ("stock", self._stock_query()),
+        ]
+
+    def _demand_query(self):
+        """``demand``: the backorders per product, warehouse and company."""
         return SQL(
             """
-            WITH backorders AS (%(backorders)s),
-            demand AS (
-                SELECT sol.product_id, so.warehouse_id, sol.company_id,
-                       SUM(backorders.qty) AS qty
-                  FROM backorders
-                  JOIN sale_order_line sol ON sol.id = backorders.sale_line_id
-                  JOIN sale_order so ON so.id = sol.order_id
-              GROUP BY sol.product_id, so.warehouse_id, sol.company_id
-            ),
-            free AS (%(free)s),
-            supply AS (
-                SELECT pol.product_id, spt.warehouse_id, pol.company_id,
-                       SUM(free.free) AS qty
-                  FROM free
-                  JOIN purchase_order_line pol ON pol.id = free.purchase_line_id
-                  JOIN purchase_order po ON po.id = pol.order_id
-                  JOIN stock_picking_type spt ON spt.id = po.picking_type_id
-                 WHERE po.allow_backorder_link
-              GROUP BY pol.product_id, spt.warehouse_id, pol.company_id
-            ),
-            stock AS (
-                SELECT q.product_id, loc.warehouse_id, q.company_id,
-                       SUM(q.quantity - q.reserved_quantity) AS qty
-                  FROM stock_quant q
-                  JOIN stock_location loc ON loc.id = q.location_id
-                 WHERE loc.usage = 'internal'
-                   AND loc.warehouse_id IS NOT NULL
-                   AND q.product_id IN (SELECT product_id FROM demand)
-              GROUP BY q.product_id, loc.warehouse_id, q.company_id
-            )
+            SELECT sol.product_id, so.warehouse_id, sol.company_id,
+                   SUM(backorders.qty) AS qty
+              FROM backorders
+              JOIN sale_order_line sol ON sol.id = backorders.sale_line_id
+              JOIN sale_order so ON so.id = sol.order_id
+          GROUP BY sol.product_id, so.warehouse_id, sol.company_id
+            """
+        )
+
+    def _supply_line_filter(self):
+        """Condition on ``pol``: the purchase lines whose free supply counts,
+        those of products with backorders."""
+        return SQL("pol.product_id IN (SELECT product_id FROM demand)")
+
+    def _supply_query(self):
+        """``supply``: the free supply per product, warehouse (of the
+        order's receipt) and company, of orders that allow links."""
+        return SQL(
+            """
+            SELECT pol.product_id, spt.warehouse_id, pol.company_id,
+                   SUM(free.free) AS qty
+              FROM free
+              JOIN purchase_order_line pol ON pol.id = free.purchase_line_id
+              JOIN purchase_order po ON po.id = pol.order_id
+              JOIN stock_picking_type spt ON spt.id = po.picking_type_id
+             WHERE po.allow_backorder_link
+          GROUP BY pol.product_id, spt.warehouse_id, pol.company_id
+            """
+        )
+
+    def _stock_query(self):
+        """``stock``: what is on hand and not reserved per product, warehouse
+        and company, for the products with backorders."""
+        return SQL(
+            """
+            SELECT q.product_id, loc.warehouse_id, q.company_id,
+                   SUM(q.quantity - q.reserved_quantity) AS qty
+              FROM stock_quant q
+              JOIN stock_location loc ON loc.id = q.location_id
+             WHERE loc.usage = 'internal'
+               AND loc.warehouse_id IS NOT NULL
+               AND q.product_id IN (SELECT product_id FROM demand)
+          GROUP BY q.product_id, loc.warehouse_id, q.company_id
+            """
+        )
+
+    def _select(self):
+        """The report's columns: backorders less free supply less free stock
+        (never below zero) is what to purchase."""
+        return SQL(
+            """
             SELECT ROW_NUMBER() OVER (
                        ORDER BY d.product_id, d.warehouse_id, d.company_id) AS id,
                    d.product_id, pp.product_tmpl_id, d.warehouse_id, d.company_id,
@@ -78,6 +189,14 @@ class BackorderPurchaseReport(models.Model):
                    GREATEST(COALESCE(st.qty, 0), 0) AS free_stock_qty,
                    GREATEST(d.qty - COALESCE(s.qty, 0)
                             - GREATEST(COALESCE(st.qty, 0), 0), 0) AS qty_to_purchase
+            """
+        )
+
+    def _from(self):
+        """Each product, warehouse and company with backorders, beside its
+        free supply and free stock there."""
+        return SQL(
+            """
               FROM demand d
               JOIN product_product pp ON pp.id = d.product_id
          LEFT JOIN supply s ON s.product_id = d.product_id
@@ -86,31 +205,17 @@ class BackorderPurchaseReport(models.Model):
          LEFT JOIN stock st ON st.product_id = d.product_id
                            AND st.warehouse_id = d.warehouse_id
                            AND st.company_id = d.company_id
-             WHERE d.qty > 0
-            """,
-            backorders=rules._backorder_qty_query(),
-            free=rules._free_supply_query(
-                SQL("pol.product_id IN (SELECT product_id FROM demand)")
-            ),
+            """
         )
 
-    @api.model
-    def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
-        # The view reads sales, purchase, stock and link tables: flush them.
-        self.env.flush_all()
-        return super()._search(
-            domain, offset=offset, limit=limit, order=order, **kwargs
-        )
+    def _where(self):
+        """Only what customers still wait for."""
+        return SQL("WHERE d.qty > 0")
 
     def init(self):
+        # Up to now the report was a view of this name: a table query makes
+        # Odoo create nothing, so an upgraded database would keep the view.
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                "CREATE OR REPLACE VIEW %s AS (%s)",
-                SQL.identifier(self._table),
-                self._query(),
-            )
-        )
 
     def action_view_sale_lines(self):
         """Drill down to the backordered sales lines of this row."""
