@@ -127,11 +127,14 @@ class BackorderPurchaseReport(models.Model):
         ]
 
     def _demand_query(self):
-        """``demand``: the backorders per product, warehouse and company."""
+        """``demand``: the backorders per product, warehouse and company; the
+        row's id is the lowest id of its backordered sales lines: it names the
+        same row from one search to the next (a row number would name another
+        product once a backorder appears or goes)."""
         return SQL(
             """
-            SELECT sol.product_id, so.warehouse_id, sol.company_id,
-                   SUM(backorders.qty) AS qty
+            SELECT MIN(sol.id) AS id, sol.product_id, so.warehouse_id,
+                   sol.company_id, SUM(backorders.qty) AS qty
               FROM backorders
               JOIN sale_order_line sol ON sol.id = backorders.sale_line_id
               JOIN sale_order so ON so.id = sol.order_id
@@ -181,9 +184,8 @@ class BackorderPurchaseReport(models.Model):
         (never below zero) is what to purchase."""
         return SQL(
             """
-            SELECT ROW_NUMBER() OVER (
-                       ORDER BY d.product_id, d.warehouse_id, d.company_id) AS id,
-                   d.product_id, pp.product_tmpl_id, d.warehouse_id, d.company_id,
+            SELECT d.id, d.product_id, pp.product_tmpl_id, d.warehouse_id,
+                   d.company_id,
                    d.qty AS backorder_qty,
                    COALESCE(s.qty, 0) AS free_supply_qty,
                    GREATEST(COALESCE(st.qty, 0), 0) AS free_stock_qty,

@@ -10,7 +10,7 @@ from .common import BackorderCommon
 @tagged("post_install", "-at_install")
 class TestReportQuery(BackorderCommon):
     """Backorders to Purchase is a table query: Odoo flushes what it reads
-    (``_depends``) before it searches, no view is left."""
+    (``_depends``) before it searches, its ids stay put, no view is left."""
 
     @classmethod
     def setUpClass(cls):
@@ -99,6 +99,18 @@ class TestReportQuery(BackorderCommon):
         for alias, column in set(re.findall(r"\b([a-z_]+)\.([a-z_]+)\b", code)):
             for table in aliases.get(alias, ()):
                 self.assertIn(column, by_table[table], f"{table}.{column}")
+
+    def test_row_ids_name_the_same_rows_across_searches(self):
+        """A row's id stays its own while other rows come and go (a row
+        number would shift onto another product)."""
+        later = self._create_product("Ash Bench")
+        self._create_so([(later, 2)])
+        row = self.Report.search([("product_id", "=", later.id)])
+        self.so._action_cancel()
+        self.env.invalidate_all()
+        self.assertEqual(self.Report.search([]), row)
+        self.assertEqual(self.Report.browse(row.id).product_id, later)
+        self.assertEqual(self.Report.browse(row.id).backorder_qty, 2)
 
     def test_init_drops_the_view_of_earlier_versions(self):
         """Upgraded databases had the report as a view of the same name."""
