@@ -261,39 +261,36 @@ class BackorderPurchaseReport(models.Model):
     # ------------------------------------------------------------------
     # RFQ creation
     # ------------------------------------------------------------------
-    def _first_vendor(self, product, company):
-        """The product's first valid vendor for ``company`` today."""
-        today = fields.Date.context_today(self)
-        for seller in product.with_company(company)._prepare_sellers():
-            if seller.company_id and seller.company_id != company:
-                continue
-            if seller.date_start and seller.date_start > today:
-                continue
-            if seller.date_end and seller.date_end < today:
-                continue
-            if seller.product_id and seller.product_id != product:
-                continue
-            return seller
-        return self.env["product.supplierinfo"]
+    def _select_vendor(self, product, company, quantity, uom, params=False):
+        """The vendor pricelist line (``product.supplierinfo``) Odoo's buy
+        rule (``stock.rule._run_buy``) picks to replenish ``quantity``
+        ``uom`` of ``product`` for ``company`` today, no vendor imposed:
+        ``_select_seller``, i.e. among the company's lines valid today whose
+        minimum quantity the need reaches, those of the first vendor in
+        sequence, the cheapest of them. When no line passes, the buy rule
+        falls back on the company's first line in sequence whatever its dates
+        and minimum (an RFQ to check rather than none); so does this."""
+        product = product.with_company(company)
+        seller = product._select_seller(
+            quantity=quantity,
+            date=fields.Date.context_today(self),
+            uom_id=uom,
+            params=params,
+        )
+        return (
+            seller
+            or product._prepare_sellers(params).filtered(
+                lambda s: not s.company_id or s.company_id == company
+            )[:1]
+        )
 
     def _create_rfqs(self, raise_if_none=True):
         """Draft RFQs for these rows, one per vendor and warehouse, reusing an
         open draft RFQ of that vendor and warehouse. Returns the window action
         of the RFQs created or updated (wrapped in a notification naming the
         products left out for want of a vendor)."""
-        rows = self.filtered(lambda row: row.qty_to_purchase > 0)
-        PurchaseOrder = self.env["purchase.order"]
-        touched = PurchaseOrder
-        no_vendor = self.env["product.product"]
-        grouped = defaultdict(list)  # (vendor, warehouse, company) -> [(row, seller)]
-        for row in rows:
-            seller = self._first_vendor(row.product_id, row.company_id)
-            if not seller:
-                no_vendor |= row.product_id
-                continue
-            grouped[(seller.partner_id, row.warehouse_id, row.company_id)].append(
-                (row, seller)
-            )
+        grouped, no_vendor = self._group_by_vendor()
+        touched = self.env["purchase.order"]
         for (vendor, warehouse, company), items in grouped.items():
             order = self._find_or_create_rfq(vendor, warehouse, company)
             for row, seller in items:
@@ -330,6 +327,27 @@ class BackorderPurchaseReport(models.Model):
                 },
             }
         return action
+
+    def _group_by_vendor(self):
+        """``({(vendor, warehouse, company): [(row, seller)]}, products)``:
+        the rows with something to purchase by the vendor
+        :meth:`_select_vendor` picks for them, and the products of those
+        that have none."""
+        grouped = defaultdict(list)
+        no_vendor = self.env["product.product"]
+        for row in self.filtered(lambda row: row.qty_to_purchase > 0):
+            seller = self._select_vendor(
+                row.product_id,
+                row.company_id,
+                row.qty_to_purchase,
+                row.product_id.uom_id,
+            )
+            if seller:
+                key = (seller.partner_id, row.warehouse_id, row.company_id)
+                grouped[key].append((row, seller))
+            else:
+                no_vendor |= row.product_id
+        return grouped, no_vendor
 
     def _find_or_create_rfq(self, vendor, warehouse, company):
         PurchaseOrder = self.env["purchase.order"].with_company(company)

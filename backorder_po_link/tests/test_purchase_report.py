@@ -1,10 +1,14 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import re
+from contextlib import closing
+from datetime import timedelta
 
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from .common import BackorderCommon
+from .test_rules import MultiCompanyMixin
 
 
 @tagged("post_install", "-at_install")
@@ -120,3 +124,125 @@ class TestReportQuery(BackorderCommon):
         cr.execute("SELECT to_regclass('backorder_purchase_report')")
         self.assertIsNone(cr.fetchone()[0])
         self.assertEqual(self._figures(), [(4, 3, 0)])
+
+
+@tagged("post_install", "-at_install")
+class TestRfqVendor(MultiCompanyMixin, BackorderCommon):
+    """*Create RFQs* buys from the vendor Odoo's own buy rule would pick for
+    what each row lacks, not the first vendor in sequence."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Report = cls.env["backorder.purchase.report"]
+        cls.vendor_2 = cls.env["res.partner"].create({"name": "Birch & Co"})
+        cls.today = fields.Date.context_today(cls.env.user)
+
+    def _sellers(self, *values):
+        """Vendor lines of cls.product, in sequence: ``(vendor, vals)``."""
+        self.product.seller_ids = [
+            Command.create({"partner_id": vendor.id, "sequence": seq, **vals})
+            for seq, (vendor, vals) in enumerate(values, start=1)
+        ]
+
+    def _rfq_from_report(self):
+        """Select the product's row in Backorders to Purchase, press *Create
+        RFQs*: the RFQ line made."""
+        row = self.Report.search([("product_id", "=", self.product.id)])
+        action = row.action_create_rfq()
+        order = self.env["purchase.order"].browse(action["res_id"])
+        return order.order_line.filtered(lambda l: l.product_id == self.product)
+
+    def _buy_rule_vendor(self, quantity):
+        """The vendor Odoo's buy rule picks to replenish ``quantity`` of the
+        product through the warehouse's Buy route (rolled back)."""
+        Group = self.env["procurement.group"]
+        with closing(self.env.cr.savepoint()):
+            Group.run(
+                [
+                    Group.Procurement(
+                        self.product,
+                        quantity,
+                        self.product.uom_id,
+                        self.warehouse.lot_stock_id,
+                        "buy rule",
+                        "buy rule",
+                        self.company,
+                        {
+                            "warehouse_id": self.warehouse,
+                            "route_ids": self.warehouse.buy_pull_id.route_id,
+                            "date_planned": fields.Datetime.now(),
+                        },
+                    )
+                ]
+            )
+            line = self.env["purchase.order.line"].search(
+                [("product_id", "=", self.product.id), ("state", "=", "draft")]
+            )
+            vendor = line.partner_id
+        self.env.invalidate_all()
+        return vendor
+
+    def assertVendor(self, vendor, qty):
+        """Odoo's buy rule buys ``qty`` from ``vendor``; so does *Create
+        RFQs*, ordering ``qty``."""
+        self.assertEqual(self._buy_rule_vendor(qty), vendor, "Odoo's buy rule")
+        line = self._rfq_from_report()
+        self.assertEqual(line.partner_id, vendor)
+        self.assertEqual(line.product_qty, qty)
+        return line
+
+    def test_minimum_above_the_need_passes_to_the_next_vendor(self):
+        self._sellers((self.vendor, {"min_qty": 50}), (self.vendor_2, {}))
+        self._create_so([(self.product, 10)])
+        self.assertVendor(self.vendor_2, 10)
+
+    def test_expired_price_passes_to_the_next_vendor(self):
+        yesterday = self.today - timedelta(days=1)
+        last_month = yesterday - timedelta(days=30)
+        self._sellers(
+            (self.vendor, {"date_start": last_month, "date_end": yesterday}),
+            (self.vendor_2, {}),
+        )
+        self._create_so([(self.product, 4)])
+        self.assertVendor(self.vendor_2, 4)
+
+    def test_another_companys_vendor_is_skipped(self):
+        other = self._create_company("Other Co")
+        self._sellers((self.vendor, {"company_id": other.id}), (self.vendor_2, {}))
+        self._create_so([(self.product, 4)])
+        self.assertVendor(self.vendor_2, 4)
+
+    def test_price_breaks_of_one_vendor_the_one_the_need_reaches(self):
+        """The vendor's first line in sequence asks for 20: a need of 10 buys
+        on the other line, not 20 on the first."""
+        self._sellers(
+            (self.vendor, {"min_qty": 20, "price": 40}),
+            (self.vendor, {"min_qty": 0, "price": 50}),
+        )
+        self._create_so([(self.product, 10)])
+        self.assertVendor(self.vendor, 10)
+
+    def test_no_valid_price_falls_back_like_the_buy_rule(self):
+        """Only an expired line and one whose minimum exceeds the need: Odoo's
+        buy rule still buys from the first vendor in sequence."""
+        self._sellers(
+            (self.vendor, {"date_end": self.today - timedelta(days=1)}),
+            (self.vendor_2, {"min_qty": 30}),
+        )
+        self._create_so([(self.product, 4)])
+        self.assertVendor(self.vendor, 4)
+
+    def test_fallback_orders_the_vendors_minimum(self):
+        """The fallback vendor's minimum exceeds the need: the RFQ asks for
+        the minimum, as for a vendor with a single line."""
+        other = self._create_company("Other Co")
+        self._sellers(
+            (self.vendor, {"company_id": other.id}),
+            (self.vendor_2, {"min_qty": 30}),
+        )
+        self._create_so([(self.product, 4)])
+        self.assertEqual(self._buy_rule_vendor(4), self.vendor_2)
+        line = self._rfq_from_report()
+        self.assertEqual(line.partner_id, self.vendor_2)
+        self.assertEqual(line.product_qty, 30)
