@@ -410,7 +410,7 @@ class BackorderPurchaseReport(models.Model):
                 }
             )
             return line
-        return self.env["purchase.order.line"].create(
+        line = self.env["purchase.order.line"].create(
             {
                 "order_id": order.id,
                 "product_id": product.id,
@@ -419,6 +419,11 @@ class BackorderPurchaseReport(models.Model):
                 "backorder_sale_line_ids": [Command.set(sale_lines.ids)],
             }
         )
+        # Created without a price, the line takes the one of the quantity
+        # Odoo suggests (the first vendor line's minimum): price it again for
+        # the quantity ordered, as editing the quantity would.
+        line._compute_price_unit_and_date_planned_and_name()
+        return line
 
     def _cron_create_rfqs(self):
         """Automatic mode: companies that switched it on get their draft RFQs

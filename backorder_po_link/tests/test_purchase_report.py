@@ -215,13 +215,14 @@ class TestRfqVendor(MultiCompanyMixin, BackorderCommon):
 
     def test_price_breaks_of_one_vendor_the_one_the_need_reaches(self):
         """The vendor's first line in sequence asks for 20: a need of 10 buys
-        on the other line, not 20 on the first."""
+        on the other line, at its price, not 20 on the first."""
         self._sellers(
             (self.vendor, {"min_qty": 20, "price": 40}),
             (self.vendor, {"min_qty": 0, "price": 50}),
         )
         self._create_so([(self.product, 10)])
-        self.assertVendor(self.vendor, 10)
+        line = self.assertVendor(self.vendor, 10)
+        self.assertEqual(line.price_unit, 50)
 
     def test_no_valid_price_falls_back_like_the_buy_rule(self):
         """Only an expired line and one whose minimum exceeds the need: Odoo's
