@@ -27,6 +27,7 @@ import psycopg2
 import odoo
 from odoo import SUPERUSER_ID, Command, api
 from odoo.modules.registry import Registry
+from odoo.tools import SQL
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -549,8 +550,12 @@ def time_to_purchase_view(registry):
         env.flush_all()
         gc.collect()  # no collection of the setup's garbage inside the timing
         start = time.perf_counter()
+        # The report is a table query (no view): the statement Odoo builds.
         env.cr.execute(
-            "SELECT count(*), sum(qty_to_purchase) FROM backorder_purchase_report"
+            SQL(
+                "SELECT count(*), sum(qty_to_purchase) FROM %s AS report",
+                env["backorder.purchase.report"]._table_sql,
+            )
         )
         rows, total = env.cr.fetchone()
         elapsed = time.perf_counter() - start

@@ -10,13 +10,68 @@ from odoo.tools import SQL
 class BackorderPurchaseReport(models.Model):
     """Backorders to Purchase: per product and warehouse, what customers wait
     for that no link covers, what is already on order and free, what is in
-    stock and free, and so what is left to buy. One SQL view, set-based."""
+    stock and free, and so what is left to buy. A table query (one SQL
+    statement, set-based, built at each search like Odoo's own reports),
+    composed of the rules of ``backorder.rules``."""
 
     _name = "backorder.purchase.report"
     _description = "Backorders to Purchase"
     _auto = False
     _order = "qty_to_purchase desc, product_id"
     _rec_name = "product_id"
+    # Every field the query reads, directly or through backorder.rules: Odoo
+    # flushes exactly these before it searches or reads the report.
+    _depends = {
+        "backorder.po.link": ["sale_line_id", "purchase_line_id", "quantity", "state"],
+        "product.product": ["active", "product_tmpl_id"],
+        "product.template": ["is_storable", "uom_id"],
+        "purchase.order": ["state", "picking_type_id", "allow_backorder_link"],
+        "purchase.order.line": [
+            "order_id",
+            "product_id",
+            "company_id",
+            "display_type",
+            "product_qty",
+            "product_uom_qty",
+            "qty_received",
+            "move_dest_ids",
+        ],
+        "sale.order": ["state", "warehouse_id"],
+        "sale.order.line": [
+            "order_id",
+            "product_id",
+            "company_id",
+            "display_type",
+            "product_uom",
+            "product_uom_qty",
+            "qty_delivered",
+        ],
+        "stock.location": ["usage", "warehouse_id"],
+        "stock.move": [
+            "sale_line_id",
+            "purchase_line_id",
+            "product_id",
+            "state",
+            "procure_method",
+            "location_id",
+            "location_dest_id",
+            "product_qty",
+            "product_uom_qty",
+            "quantity",
+            "move_dest_ids",
+            "move_orig_ids",
+            "created_purchase_line_ids",
+        ],
+        "stock.picking.type": ["code", "warehouse_id"],
+        "stock.quant": [
+            "product_id",
+            "location_id",
+            "company_id",
+            "quantity",
+            "reserved_quantity",
+        ],
+        "uom.uom": ["factor", "rounding"],
+    }
 
     product_id = fields.Many2one("product.product", readonly=True)
     product_tmpl_id = fields.Many2one("product.template", readonly=True)
@@ -36,48 +91,114 @@ class BackorderPurchaseReport(models.Model):
         string="To Purchase", digits="Product Unit of Measure", readonly=True
     )
 
-    def _query(self):
+    # ------------------------------------------------------------------
+    # The query
+    # ------------------------------------------------------------------
+    @property
+    def _table_query(self):
+        """The report's rows, built at each search as Odoo does for its own
+        reports; wrapped by Odoo as ``(...) AS backorder_purchase_report``."""
+        return SQL(
+            "%s %s %s %s", self._with(), self._select(), self._from(), self._where()
+        )
+
+    def _with(self):
+        """``WITH`` the named queries of :meth:`_with_queries`."""
+        return SQL(
+            "WITH %s",
+            SQL(", ").join(
+                SQL("%s AS (%s)", SQL.identifier(name), query)
+                for name, query in self._with_queries()
+            ),
+        )
+
+    def _with_queries(self):
+        """``[(name, query)]``, in the order they read each other: the
+        backorders and the free supply are ``backorder.rules``' own
+        definitions; the others total them, and the free stock, per product,
+        warehouse and company."""
         rules = self.env["backorder.rules"]
+        return [
+            ("backorders", rules._backorder_qty_query()),
+            ("demand", self._demand_query()),
+            ("free", rules._free_supply_query(self._supply_line_filter())),
+            ("supply", self._supply_query()),
+            ("stock", self._stock_query()),
+        ]
+
+    def _demand_query(self):
+        """``demand``: the backorders per product, warehouse and company; the
+        row's id is the lowest id of its backordered sales lines: it names the
+        same row from one search to the next (a row number would name another
+        product once a backorder appears or goes)."""
         return SQL(
             """
-            WITH backorders AS (%(backorders)s),
-            demand AS (
-                SELECT sol.product_id, so.warehouse_id, sol.company_id,
-                       SUM(backorders.qty) AS qty
-                  FROM backorders
-                  JOIN sale_order_line sol ON sol.id = backorders.sale_line_id
-                  JOIN sale_order so ON so.id = sol.order_id
-              GROUP BY sol.product_id, so.warehouse_id, sol.company_id
-            ),
-            free AS (%(free)s),
-            supply AS (
-                SELECT pol.product_id, spt.warehouse_id, pol.company_id,
-                       SUM(free.free) AS qty
-                  FROM free
-                  JOIN purchase_order_line pol ON pol.id = free.purchase_line_id
-                  JOIN purchase_order po ON po.id = pol.order_id
-                  JOIN stock_picking_type spt ON spt.id = po.picking_type_id
-                 WHERE po.allow_backorder_link
-              GROUP BY pol.product_id, spt.warehouse_id, pol.company_id
-            ),
-            stock AS (
-                SELECT q.product_id, loc.warehouse_id, q.company_id,
-                       SUM(q.quantity - q.reserved_quantity) AS qty
-                  FROM stock_quant q
-                  JOIN stock_location loc ON loc.id = q.location_id
-                 WHERE loc.usage = 'internal'
-                   AND loc.warehouse_id IS NOT NULL
-                   AND q.product_id IN (SELECT product_id FROM demand)
-              GROUP BY q.product_id, loc.warehouse_id, q.company_id
-            )
-            SELECT ROW_NUMBER() OVER (
-                       ORDER BY d.product_id, d.warehouse_id, d.company_id) AS id,
-                   d.product_id, pp.product_tmpl_id, d.warehouse_id, d.company_id,
+            SELECT MIN(sol.id) AS id, sol.product_id, so.warehouse_id,
+                   sol.company_id, SUM(backorders.qty) AS qty
+              FROM backorders
+              JOIN sale_order_line sol ON sol.id = backorders.sale_line_id
+              JOIN sale_order so ON so.id = sol.order_id
+          GROUP BY sol.product_id, so.warehouse_id, sol.company_id
+            """
+        )
+
+    def _supply_line_filter(self):
+        """Condition on ``pol``: the purchase lines whose free supply counts,
+        those of products with backorders."""
+        return SQL("pol.product_id IN (SELECT product_id FROM demand)")
+
+    def _supply_query(self):
+        """``supply``: the free supply per product, warehouse (of the
+        order's receipt) and company, of orders that allow links."""
+        return SQL(
+            """
+            SELECT pol.product_id, spt.warehouse_id, pol.company_id,
+                   SUM(free.free) AS qty
+              FROM free
+              JOIN purchase_order_line pol ON pol.id = free.purchase_line_id
+              JOIN purchase_order po ON po.id = pol.order_id
+              JOIN stock_picking_type spt ON spt.id = po.picking_type_id
+             WHERE po.allow_backorder_link
+          GROUP BY pol.product_id, spt.warehouse_id, pol.company_id
+            """
+        )
+
+    def _stock_query(self):
+        """``stock``: what is on hand and not reserved per product, warehouse
+        and company, for the products with backorders."""
+        return SQL(
+            """
+            SELECT q.product_id, loc.warehouse_id, q.company_id,
+                   SUM(q.quantity - q.reserved_quantity) AS qty
+              FROM stock_quant q
+              JOIN stock_location loc ON loc.id = q.location_id
+             WHERE loc.usage = 'internal'
+               AND loc.warehouse_id IS NOT NULL
+               AND q.product_id IN (SELECT product_id FROM demand)
+          GROUP BY q.product_id, loc.warehouse_id, q.company_id
+            """
+        )
+
+    def _select(self):
+        """The report's columns: backorders less free supply less free stock
+        (never below zero) is what to purchase."""
+        return SQL(
+            """
+            SELECT d.id, d.product_id, pp.product_tmpl_id, d.warehouse_id,
+                   d.company_id,
                    d.qty AS backorder_qty,
                    COALESCE(s.qty, 0) AS free_supply_qty,
                    GREATEST(COALESCE(st.qty, 0), 0) AS free_stock_qty,
                    GREATEST(d.qty - COALESCE(s.qty, 0)
                             - GREATEST(COALESCE(st.qty, 0), 0), 0) AS qty_to_purchase
+            """
+        )
+
+    def _from(self):
+        """Each product, warehouse and company with backorders, beside its
+        free supply and free stock there."""
+        return SQL(
+            """
               FROM demand d
               JOIN product_product pp ON pp.id = d.product_id
          LEFT JOIN supply s ON s.product_id = d.product_id
@@ -86,31 +207,17 @@ class BackorderPurchaseReport(models.Model):
          LEFT JOIN stock st ON st.product_id = d.product_id
                            AND st.warehouse_id = d.warehouse_id
                            AND st.company_id = d.company_id
-             WHERE d.qty > 0
-            """,
-            backorders=rules._backorder_qty_query(),
-            free=rules._free_supply_query(
-                SQL("pol.product_id IN (SELECT product_id FROM demand)")
-            ),
+            """
         )
 
-    @api.model
-    def _search(self, domain, offset=0, limit=None, order=None, **kwargs):
-        # The view reads sales, purchase, stock and link tables: flush them.
-        self.env.flush_all()
-        return super()._search(
-            domain, offset=offset, limit=limit, order=order, **kwargs
-        )
+    def _where(self):
+        """Only what customers still wait for."""
+        return SQL("WHERE d.qty > 0")
 
     def init(self):
+        # Up to now the report was a view of this name: a table query makes
+        # Odoo create nothing, so an upgraded database would keep the view.
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                "CREATE OR REPLACE VIEW %s AS (%s)",
-                SQL.identifier(self._table),
-                self._query(),
-            )
-        )
 
     def action_view_sale_lines(self):
         """Drill down to the backordered sales lines of this row."""
@@ -154,39 +261,36 @@ class BackorderPurchaseReport(models.Model):
     # ------------------------------------------------------------------
     # RFQ creation
     # ------------------------------------------------------------------
-    def _first_vendor(self, product, company):
-        """The product's first valid vendor for ``company`` today."""
-        today = fields.Date.context_today(self)
-        for seller in product.with_company(company)._prepare_sellers():
-            if seller.company_id and seller.company_id != company:
-                continue
-            if seller.date_start and seller.date_start > today:
-                continue
-            if seller.date_end and seller.date_end < today:
-                continue
-            if seller.product_id and seller.product_id != product:
-                continue
-            return seller
-        return self.env["product.supplierinfo"]
+    def _select_vendor(self, product, company, quantity, uom, params=False):
+        """The vendor pricelist line (``product.supplierinfo``) Odoo's buy
+        rule (``stock.rule._run_buy``) picks to replenish ``quantity``
+        ``uom`` of ``product`` for ``company`` today, no vendor imposed:
+        ``_select_seller``, i.e. among the company's lines valid today whose
+        minimum quantity the need reaches, those of the first vendor in
+        sequence, the cheapest of them. When no line passes, the buy rule
+        falls back on the company's first line in sequence whatever its dates
+        and minimum (an RFQ to check rather than none); so does this."""
+        product = product.with_company(company)
+        seller = product._select_seller(
+            quantity=quantity,
+            date=fields.Date.context_today(self),
+            uom_id=uom,
+            params=params,
+        )
+        return (
+            seller
+            or product._prepare_sellers(params).filtered(
+                lambda s: not s.company_id or s.company_id == company
+            )[:1]
+        )
 
     def _create_rfqs(self, raise_if_none=True):
         """Draft RFQs for these rows, one per vendor and warehouse, reusing an
         open draft RFQ of that vendor and warehouse. Returns the window action
         of the RFQs created or updated (wrapped in a notification naming the
         products left out for want of a vendor)."""
-        rows = self.filtered(lambda row: row.qty_to_purchase > 0)
-        PurchaseOrder = self.env["purchase.order"]
-        touched = PurchaseOrder
-        no_vendor = self.env["product.product"]
-        grouped = defaultdict(list)  # (vendor, warehouse, company) -> [(row, seller)]
-        for row in rows:
-            seller = self._first_vendor(row.product_id, row.company_id)
-            if not seller:
-                no_vendor |= row.product_id
-                continue
-            grouped[(seller.partner_id, row.warehouse_id, row.company_id)].append(
-                (row, seller)
-            )
+        grouped, no_vendor = self._group_by_vendor()
+        touched = self.env["purchase.order"]
         for (vendor, warehouse, company), items in grouped.items():
             order = self._find_or_create_rfq(vendor, warehouse, company)
             for row, seller in items:
@@ -223,6 +327,27 @@ class BackorderPurchaseReport(models.Model):
                 },
             }
         return action
+
+    def _group_by_vendor(self):
+        """``({(vendor, warehouse, company): [(row, seller)]}, products)``:
+        the rows with something to purchase by the vendor
+        :meth:`_select_vendor` picks for them, and the products of those
+        that have none."""
+        grouped = defaultdict(list)
+        no_vendor = self.env["product.product"]
+        for row in self.filtered(lambda row: row.qty_to_purchase > 0):
+            seller = self._select_vendor(
+                row.product_id,
+                row.company_id,
+                row.qty_to_purchase,
+                row.product_id.uom_id,
+            )
+            if seller:
+                key = (seller.partner_id, row.warehouse_id, row.company_id)
+                grouped[key].append((row, seller))
+            else:
+                no_vendor |= row.product_id
+        return grouped, no_vendor
 
     def _find_or_create_rfq(self, vendor, warehouse, company):
         PurchaseOrder = self.env["purchase.order"].with_company(company)
@@ -285,7 +410,7 @@ class BackorderPurchaseReport(models.Model):
                 }
             )
             return line
-        return self.env["purchase.order.line"].create(
+        line = self.env["purchase.order.line"].create(
             {
                 "order_id": order.id,
                 "product_id": product.id,
@@ -294,6 +419,11 @@ class BackorderPurchaseReport(models.Model):
                 "backorder_sale_line_ids": [Command.set(sale_lines.ids)],
             }
         )
+        # Created without a price, the line takes the one of the quantity
+        # Odoo suggests (the first vendor line's minimum): price it again for
+        # the quantity ordered, as editing the quantity would.
+        line._compute_price_unit_and_date_planned_and_name()
+        return line
 
     def _cron_create_rfqs(self):
         """Automatic mode: companies that switched it on get their draft RFQs

@@ -12,6 +12,7 @@ from . import test_outside_changes
 from . import test_performance
 from . import test_properties
 from . import test_purchase
+from . import test_purchase_report
 from . import test_routes
 from . import test_rpc_rights
 from . import test_rules

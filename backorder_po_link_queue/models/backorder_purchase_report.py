@@ -5,7 +5,8 @@
 RFQs are reused per vendor and warehouse: two jobs adding products of the same
 vendor side by side would each create a draft RFQ for it, since neither sees
 the other's uncommitted one. So a chunk holds whole vendors (a product goes
-with its first vendor, as :meth:`_create_rfqs` picks it); a vendor with more
+with the vendor :meth:`_select_vendor` picks for what it lacks, as
+:meth:`_create_rfqs` does); a vendor with more
 products than a chunk gets several chunks chained one after the other.
 """
 
@@ -36,14 +37,15 @@ class BackorderPurchaseReport(models.Model):
         rows = self.search(
             [("company_id", "=", company.id), ("qty_to_purchase", ">", 0)]
         )
-        by_vendor = defaultdict(set)
+        vendors = defaultdict(set)  # product id -> vendor ids
         for row in rows:
-            seller = self._first_vendor(row.product_id, company)
+            seller = self._select_vendor(
+                row.product_id, company, row.qty_to_purchase, row.product_id.uom_id
+            )
             if seller:
-                by_vendor[seller.partner_id.id].add(row.product_id.id)
+                vendors[row.product_id.id].add(seller.partner_id.id)
         sequences, pack = [], []
-        for vendor_id in sorted(by_vendor):
-            product_ids = sorted(by_vendor[vendor_id])
+        for product_ids in self._vendor_groups(vendors):
             if len(product_ids) > size:
                 sequences.append(
                     [
@@ -59,6 +61,30 @@ class BackorderPurchaseReport(models.Model):
         if pack:
             sequences.append([pack])
         return sequences
+
+    @api.model
+    def _vendor_groups(self, vendors):
+        """Sorted lists of product ids, one per vendor, in vendor order;
+        ``vendors`` maps product ids to the vendors picked for them. The
+        vendor depends on the quantity lacking, so a product short in two
+        warehouses may go to two vendors: their products then form one group,
+        since one job buys all of a product's rows."""
+        root = {}  # vendor id -> a vendor of its group, the lowest at the top
+
+        def find(vendor_id):
+            while root.setdefault(vendor_id, vendor_id) != vendor_id:
+                vendor_id = root[vendor_id]
+            return vendor_id
+
+        for vendor_ids in vendors.values():
+            first, *others = sorted(vendor_ids)
+            for other in others:
+                a, b = find(first), find(other)
+                root[max(a, b)] = min(a, b)
+        groups = defaultdict(list)
+        for product_id, vendor_ids in vendors.items():
+            groups[find(min(vendor_ids))].append(product_id)
+        return [sorted(groups[vendor_id]) for vendor_id in sorted(groups)]
 
     @api.model
     def _enqueue_auto_rfqs(self, company):

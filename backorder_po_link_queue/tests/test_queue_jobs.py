@@ -291,3 +291,66 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         self.assertEqual(
             sorted(records.mapped("state")), ["pending", "pending", "wait_dependencies"]
         )
+
+    def _run_rfq_cron(self, chunks):
+        """Run the automatic RFQ cron: it must enqueue ``chunks`` (recordsets
+        of products); perform the jobs and return the RFQ lines made."""
+        cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_rfq")
+        with trap_jobs() as trap:
+            cron.method_direct_trigger()
+            trap.assert_jobs_count(len(chunks), only=self.Report._job_create_rfqs)
+            for chunk in chunks:
+                trap.assert_enqueued_job(
+                    self.Report._job_create_rfqs,
+                    args=(self.company, chunk),
+                    properties={"identity_key": identity_exact},
+                )
+            trap.perform_enqueued_jobs()
+        return self._rfq_rows()
+
+    def test_rfq_chunks_follow_the_vendor_odoo_picks(self):
+        """The first vendor of p4 asks for 10: Odoo's buy rule buys the 1
+        lacking from its second vendor, so p4 goes with that vendor's chunk
+        (not with cls.vendor's products)."""
+        self.company.backorder_auto_rfq = True
+        p1, p2, p3, p4, p5 = self.products
+        p4.seller_ids = [
+            Command.clear(),
+            Command.create({"partner_id": self.vendor.id, "min_qty": 10}),
+            Command.create({"partner_id": self.vendor_2.id, "sequence": 2}),
+        ]
+        self._create_so([(p1, 3), (p2, 2), (p3, 4), (p4, 1), (p5, 5)])
+        expected_lines, _rfqs = self._synchronous_rfq_rows()
+        self.assertIn((self.vendor_2.id, p4.id, 1), expected_lines)
+        lines, rfqs = self._run_rfq_cron([p1 | p2, p3, p4 | p5])
+        self.assertEqual(lines, expected_lines)
+        self.assertEqual(len(rfqs), 3, "one RFQ per vendor, none twice")
+
+    def test_rfq_chunks_keep_a_products_vendors_together(self):
+        """p3 lacks 4 in one warehouse (its first vendor asks for 5: its
+        second one, vendor_2, sells them) and 6 in another (cls.vendor): one
+        job buys all of p3, so cls.vendor's and vendor_2's products share one
+        sequence of chunks."""
+        self.company.backorder_auto_rfq = True
+        p1, p2, p3, p4, p5 = self.products
+        p3.seller_ids = [
+            Command.clear(),
+            Command.create({"partner_id": self.vendor.id, "min_qty": 5}),
+            Command.create({"partner_id": self.vendor_2.id, "sequence": 2}),
+        ]
+        wh2 = self.env["stock.warehouse"].create(
+            {"name": "Second Warehouse", "code": "WH2", "company_id": self.company.id}
+        )
+        self._create_so([(p1, 1), (p2, 1), (p3, 4), (p4, 1), (p5, 1)])
+        self._create_so([(p3, 6)], warehouse_id=wh2.id)
+        self.assertEqual(
+            self.Report._queue_rfq_chunks(self.company),
+            [[(p1 | p2).ids, (p3 | p4).ids], [p5.ids]],
+        )
+        expected_lines, expected_rfqs = self._synchronous_rfq_rows()
+        self.assertIn((self.vendor_2.id, p3.id, 4), expected_lines)
+        self.assertIn((self.vendor.id, p3.id, 6), expected_lines)
+        self.assertEqual(len(expected_rfqs), 4)  # per vendor and warehouse
+        lines, rfqs = self._run_rfq_cron([p1 | p2, p3 | p4, p5])
+        self.assertEqual(lines, expected_lines)
+        self.assertEqual(len(rfqs), 4, "none twice")
