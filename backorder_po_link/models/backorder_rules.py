@@ -46,7 +46,8 @@ class BackorderRules(models.AbstractModel):
     @api.model
     def _product_uom_join_sql(self, product_id):
         """Joins giving the product ``product_id`` (an SQL expression) as
-        ``pp``, its template ``pt`` and its unit ``prod_uom``."""
+        ``pp``, its template ``pt`` and its unit ``prod_uom`` (whose
+        ``rounding`` every quantity is a multiple of, and ``factor``)."""
         return SQL(
             """JOIN product_product pp ON pp.id = %s
                JOIN product_template pt ON pt.id = pp.product_tmpl_id
@@ -529,12 +530,10 @@ class BackorderRules(models.AbstractModel):
                    capacity.qty::float8 AS capacity, prod_uom.rounding::float8
               FROM linked_sol s
               JOIN sale_order_line sol ON sol.id = s.id
-              JOIN uom_uom line_uom ON line_uom.id = sol.product_uom
+              %(line_uom)s
         CROSS JOIN LATERAL (
-                    SELECT uom.rounding, uom.factor FROM product_product pp
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                      JOIN uom_uom uom ON uom.id = pt.uom_id
-                     WHERE pp.id = sol.product_id LIMIT 1) prod_uom
+                    SELECT prod_uom.rounding, prod_uom.factor
+                      FROM (SELECT) one %(sale_product)s LIMIT 1) prod_uom
         CROSS JOIN LATERAL (SELECT %(ordered_left)s AS qty) capacity
              WHERE s.linked > capacity.qty + prod_uom.rounding / 2
          UNION ALL
@@ -543,10 +542,8 @@ class BackorderRules(models.AbstractModel):
               FROM linked_pol s
               JOIN purchase_order_line pol ON pol.id = s.id
         CROSS JOIN LATERAL (
-                    SELECT uom.rounding FROM product_product pp
-                      JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                      JOIN uom_uom uom ON uom.id = pt.uom_id
-                     WHERE pp.id = pol.product_id LIMIT 1) prod_uom
+                    SELECT prod_uom.rounding
+                      FROM (SELECT) one %(purchase_product)s LIMIT 1) prod_uom
         CROSS JOIN LATERAL (
                     SELECT CASE WHEN %(spoken_for)s THEN 0
                                 ELSE pol.product_uom_qty END AS qty) capacity
@@ -557,4 +554,7 @@ class BackorderRules(models.AbstractModel):
             active=ACTIVE_LINK_STATES,
             spoken_for=self._purchase_spoken_for_sql(),
             ordered_left=self._ordered_left_sql(),
+            line_uom=self._line_uom_join_sql(),
+            sale_product=self._product_uom_join_sql(SQL("sol.product_id")),
+            purchase_product=self._product_uom_join_sql(SQL("pol.product_id")),
         )
