@@ -158,9 +158,10 @@ class BackorderPurchaseReport(models.Model):
               JOIN purchase_order_line pol ON pol.id = free.purchase_line_id
               JOIN purchase_order po ON po.id = pol.order_id
               JOIN stock_picking_type spt ON spt.id = po.picking_type_id
-             WHERE po.allow_backorder_link
+             WHERE %s
           GROUP BY pol.product_id, spt.warehouse_id, pol.company_id
-            """
+            """,
+            self.env["backorder.rules"]._accepts_backorders_sql(),
         )
 
     def _stock_query(self):
