@@ -5,6 +5,7 @@ from . import backorder_po_link_life
 from . import backorder_link_note
 from . import backorder_allocator
 from . import backorder_audit
+from . import mail_message
 from . import res_company
 from . import res_partner
 from . import res_config_settings

@@ -3,6 +3,7 @@ from . import test_i18n
 from . import test_install
 from . import test_integrity
 from . import test_lifecycle
+from . import test_link_notes
 from . import test_linking
 from . import test_mail_delivery
 from . import test_manual

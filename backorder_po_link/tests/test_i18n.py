@@ -25,7 +25,7 @@ PLACEHOLDER = re.compile(
 TAG = re.compile(r"<[^<>]+>")
 # Terms spelt the same in a language: OCA's po-pretty-format (make lint)
 # wants their msgstr empty, so an empty msgstr is accepted for these only.
-SAME_AS_SOURCE = {"fr": {"Contact", "ID", "Total"}}
+SAME_AS_SOURCE = {"fr": {"Contact", "ID", "Message", "Total"}}
 HINT = "run `make i18n` to export the terms again (tools/i18n.sh)"
 
 

@@ -9,6 +9,7 @@ from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+from odoo.tools.misc import format_date
 
 from .common import BackorderCommon
 
@@ -151,12 +152,12 @@ class TestLinking(BackorderCommon):
         )
         so = self._create_so([(product, 2.5)])
         po = self._create_po([(product, 4)])
-        date = po.order_line.date_planned.strftime("%Y-%m-%d")
+        date = format_date(self.env, po.order_line.date_planned)
         so_note = so.message_ids.filtered(
             lambda m: "Backorder links created" in (m.body or "")
         )
         self.assertIn(
-            f"<li>2.5 Units [CH&#39;1] Chair &lt;b&gt;&#34;Bistro&#34; &amp; Co"
+            f"<li>2.50 Units [CH&#39;1] Chair &lt;b&gt;&#34;Bistro&#34; &amp; Co"
             f"&lt;/b&gt; → {po.name} (expected {date})</li>",
             so_note.body,
         )
