@@ -1,5 +1,8 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Chatter notes of backorder links keep their data, so that each reader sees
+them in their own language."""
+
 from odoo import fields, models
 from odoo.tools import SQL
 
