@@ -53,6 +53,25 @@ class TestIntegrity(BackorderCommon):
         self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals IMMEDIATE")
         self.env.cr.execute("SET CONSTRAINTS backorder_po_link_check_totals DEFERRED")
 
+    def test_link_rows_carry_keys_to_their_lines_not_to_the_copies(self):
+        """The stored copies of the lines' order, product and company have no
+        foreign key (the lines' own keys hold them); the lines, the customer
+        and the vendor (partner merges follow keys) keep theirs."""
+        self.env.cr.execute(
+            """SELECT a.attname FROM pg_constraint c
+                 JOIN pg_attribute a ON a.attrelid = c.conrelid
+                                    AND a.attnum = c.conkey[1]
+                WHERE c.conrelid = 'backorder_po_link'::regclass
+                  AND c.contype = 'f'"""
+        )
+        keyed = {row[0] for row in self.env.cr.fetchall()}
+        self.assertTrue(
+            {"sale_line_id", "purchase_line_id", "partner_id", "vendor_id"} <= keyed
+        )
+        self.assertFalse(
+            keyed & {"sale_order_id", "purchase_order_id", "product_id", "company_id"}
+        )
+
     def test_stored_linked_quantities_follow_every_change_of_the_links(self):
         """One writer stores the lines' linked quantities: the engine's bulk
         insert, a manager's edit, cancel or deletion of a link all go through
