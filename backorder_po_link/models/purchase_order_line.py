@@ -18,8 +18,7 @@ class PurchaseOrderLine(models.Model):
         readonly=True,
         copy=False,
         help="Quantity promised to backordered sales lines (awaiting receipt or "
-        "received), in the product's unit of measure. Stored by the links "
-        "themselves (backorder.po.link._store_linked_qty).",
+        "received), in the product's unit of measure.",
     )
     backorder_sale_line_ids = fields.Many2many(
         "sale.order.line",

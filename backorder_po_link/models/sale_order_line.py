@@ -30,8 +30,7 @@ class SaleOrderLine(models.Model):
         readonly=True,
         copy=False,
         help="Quantity promised from purchase orders (awaiting receipt or "
-        "received), in the product's unit of measure. Stored by the links "
-        "themselves (backorder.po.link._store_linked_qty).",
+        "received), in the product's unit of measure.",
     )
     backorder_qty = fields.Float(
         string="Backordered",
