@@ -315,34 +315,46 @@ class BackorderPoLink(models.Model):
         lock of every line that was promised something: the conflict a
         concurrent allocation of the same lines runs into.
         """
-        for table, column, ids in (
-            ("sale_order_line", "sale_line_id", sorted(sale_line_ids)),
-            ("purchase_order_line", "purchase_line_id", sorted(purchase_line_ids)),
-        ):
-            if not ids:
-                continue
-            self.env.cr.execute(
-                SQL(
-                    """
-                    UPDATE %(table)s t
-                       SET backorder_linked_qty = COALESCE(agg.qty, 0)
-                      FROM unnest(%(ids)s::int[]) AS u(id)
-                 LEFT JOIN (SELECT l.%(column)s AS line_id, SUM(l.quantity) AS qty
-                              FROM backorder_po_link l
-                             WHERE l.%(column)s = ANY(%(ids)s)
-                               AND l.state IN ('linked', 'received')
-                          GROUP BY l.%(column)s) agg ON agg.line_id = u.id
-                     WHERE t.id = u.id
-                       AND t.backorder_linked_qty IS DISTINCT FROM COALESCE(agg.qty, 0)
-                    """,
-                    table=SQL.identifier(table),
-                    column=SQL.identifier(column),
-                    ids=ids,
-                )
+        updates = [
+            self._linked_qty_update_sql(table, column, sorted(ids))
+            for table, column, ids in (
+                ("purchase_order_line", "purchase_line_id", purchase_line_ids),
+                ("sale_order_line", "sale_line_id", sale_line_ids),
             )
+            if ids
+        ]
+        if len(updates) == 2:
+            # One statement: the purchase lines' update, then (PostgreSQL runs
+            # a data-modifying WITH after the main statement) the sales
+            # lines', the order the guard locks them in.
+            updates = [SQL("WITH sale_lines AS (%s) %s", updates[1], updates[0])]
+        for update in updates:
+            self.env.cr.execute(update)
         self.env["sale.order.line"].invalidate_model(
             ["backorder_linked_qty", "backorder_link_ids"]
         )
         self.env["purchase.order.line"].invalidate_model(
             ["backorder_linked_qty", "backorder_link_ids"]
+        )
+
+    @api.model
+    def _linked_qty_update_sql(self, table, column, ids):
+        """The ``UPDATE`` storing the active linked quantity of lines ``ids``
+        of ``table`` (their links' ``column``), where it changed."""
+        return SQL(
+            """
+            UPDATE %(table)s t
+               SET backorder_linked_qty = COALESCE(agg.qty, 0)
+              FROM unnest(%(ids)s::int[]) AS u(id)
+         LEFT JOIN (SELECT l.%(column)s AS line_id, SUM(l.quantity) AS qty
+                      FROM backorder_po_link l
+                     WHERE l.%(column)s = ANY(%(ids)s)
+                       AND l.state IN ('linked', 'received')
+                  GROUP BY l.%(column)s) agg ON agg.line_id = u.id
+             WHERE t.id = u.id
+               AND t.backorder_linked_qty IS DISTINCT FROM COALESCE(agg.qty, 0)
+            """,
+            table=SQL.identifier(table),
+            column=SQL.identifier(column),
+            ids=ids,
         )
