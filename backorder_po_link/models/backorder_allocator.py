@@ -14,9 +14,12 @@ all call :meth:`BackorderAllocator._allocate` (re-linking through
 2. reads the eligible demand and the free supply in set-based queries composed
    of the rules of ``backorder.rules``, a fixed number whatever the number of
    candidates; when given purchase lines look for demand and no rule applies,
-   a recursive query walks each product's backorders oldest first and stops
+   a recursive query walks each product's backorders in turn and stops
    once they take the free supply;
-3. matches them oldest demand first, earliest supply first, in memory;
+3. matches them in the company's allocation order (oldest first by default),
+   earliest supply first, in memory; a sales confirmation may take soft
+   links of orders served after it where the company allows it
+   (:meth:`BackorderAllocator._take_from_later`);
 4. writes all links with one ``INSERT`` and has ``backorder.po.link`` store the
    linked quantities of both sides, whose ``UPDATE`` touches the very rows a
    concurrent allocation would touch: under Odoo's REPEATABLE READ cursors a
@@ -61,6 +64,8 @@ class Demand:
     days_ok: bool = True
     allowed_warehouse_ids: frozenset = field(default_factory=frozenset)
     same_warehouse_only: bool = False
+    firm: bool = False
+    rank: tuple = ()
     planned: float = 0.0
 
     @property
@@ -76,6 +81,29 @@ class Demand:
         if self.same_warehouse_only:
             return warehouse_id == self.warehouse_id
         return True
+
+
+@dataclass
+class SoftLink:
+    """A soft link awaiting receipt that a higher-priority order may take."""
+
+    id: int
+    product_id: int
+    company_id: int
+    warehouse_id: int
+    free: float
+    rank: tuple = ()
+
+
+def _rank_array(keys, order_id, sequence, line_id):
+    """The allocation order's sort keys (``backorder.rules``'s
+    ``_allocation_rank_sql``), then the fixed tie-break, as one array that
+    Python compares in turn: ``rank[:4]`` ranks the order, ``rank[3]`` is its
+    id."""
+    return SQL(
+        "ARRAY[%s]::float8[]",
+        SQL(", ").join([*keys, order_id, sequence, line_id]),
+    )
 
 
 @dataclass
@@ -109,8 +137,14 @@ class BackorderAllocator(models.AbstractModel):
             confirmation rule); ``locked``: the caller holds the products'
             locks already
         """
-        links = self._write_links(self._plan(**scope), origin)
+        plan = self._plan(**scope)
+        taken = {}
+        if origin == "so_confirm":
+            plan, taken = self._take_from_later(plan, scope)
+        links = self._write_links(plan, origin)
         links._on_created(event)
+        if taken:
+            self._relink_losers(taken)
         return links
 
     @api.model
@@ -359,8 +393,9 @@ class BackorderAllocator(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _demand_query(self, scope):
-        """Backordered sales lines of the scope, oldest first, with the
-        figures the eligibility rules need. One row per sales line with a
+        """Backordered sales lines of the scope in the order they are served
+        (``backorder.rules._allocation_rank_sql``), with the figures the
+        eligibility rules need. One row per sales line with a
         positive backordered quantity not yet linked."""
         rules = self.env["backorder.rules"]
         line_filter = SQL()
@@ -375,6 +410,8 @@ class BackorderAllocator(models.AbstractModel):
                        COALESCE(c.backorder_min_deposit_percent, 0) AS min_deposit,
                        COALESCE(c.backorder_max_days_out, 0) AS max_days,
                        COALESCE(c.backorder_same_warehouse_only, FALSE) AS same_wh,
+                       c.backorder_firm_when_deposit_met AS firm_deposit,
+                       %(rank)s,
                        prod_uom.rounding
                   FROM sale_order_line sol
                   JOIN sale_order so ON so.id = sol.order_id
@@ -389,12 +426,29 @@ class BackorderAllocator(models.AbstractModel):
             SELECT lines.id, lines.product_id, lines.company_id, lines.warehouse_id,
                    backorders.qty::float8 AS need, lines.rounding::float8,
                    %(deposit_ok)s AS deposit_ok, %(days_ok)s AS days_ok,
-                   %(allowed_wh)s AS allowed_wh, lines.same_wh
+                   %(allowed_wh)s AS allowed_wh, lines.same_wh,
+                   COALESCE(lines.firm_deposit AND %(deposit_met)s, FALSE) AS firm,
+                   %(rank_array)s AS rank
               FROM lines
               JOIN backorders ON backorders.sale_line_id = lines.id
          %(paid_join)s
-          ORDER BY lines.date_order, lines.order_id, lines.sequence, lines.id
+          ORDER BY lines.rank_1, lines.rank_2, lines.rank_3,
+                   lines.order_id, lines.sequence, lines.id
             """,
+            rank=SQL(", ").join(
+                SQL("%s AS %s", key, SQL.identifier(f"rank_{i}"))
+                for i, key in enumerate(rules._allocation_rank_sql(), 1)
+            ),
+            # Read for given sales lines only, the one case that compares
+            # them (a confirmation taking links, see _take_from_later).
+            rank_array=SQL("NULL::float8[]")
+            if scope["sale_line_ids"] is None
+            else _rank_array(
+                [SQL.identifier("lines", f"rank_{i}") for i in (1, 2, 3)],
+                SQL("lines.order_id"),
+                SQL("lines.sequence"),
+                SQL("lines.id"),
+            ),
             product_ids=scope["product_ids"],
             company_ids=scope["company_ids"],
             line_filter=line_filter,
@@ -416,7 +470,13 @@ class BackorderAllocator(models.AbstractModel):
     @api.model
     def _fetch_demand(self, scope):
         return [
-            Demand(*row[:8], frozenset(row[8]), row[9])
+            Demand(
+                *row[:8],
+                allowed_warehouse_ids=frozenset(row[8]),
+                same_warehouse_only=row[9],
+                firm=row[10],
+                rank=tuple(row[11] or ()),
+            )
             for row in self.env.execute_query(self._demand_query(scope))
         ]
 
@@ -425,7 +485,8 @@ class BackorderAllocator(models.AbstractModel):
         """The backorders that the free supply of ``budgets`` can reach, as
         :class:`Demand` (no rule applies, see :meth:`_demand_budgets`).
 
-        Per product and company, the backordered lines are walked oldest first
+        Per product and company, the backordered lines are walked in the order
+        they are served (oldest first by default)
         (a recursive query) and each one's missing quantity, rounded down to
         the product's rounding, is added up; the walk stops once that sum
         reaches the free supply, since each line takes what it lacks when its
@@ -449,13 +510,16 @@ class BackorderAllocator(models.AbstractModel):
                            AS b(product_id, company_id, free)
                       %(budget_product)s
                       JOIN (SELECT sol.product_id, sol.company_id,
-                                   array_agg(sol.id ORDER BY so.date_order, so.id,
+                                   array_agg(sol.id ORDER BY %(rank)s, so.id,
                                              sol.sequence, sol.id) AS ids
                               FROM sale_order_line sol
+                              JOIN res_company c ON c.id = sol.company_id
                               -- Looked up per line: cheaper than hashing every
                               -- confirmed order for a few thousand lines.
                         CROSS JOIN LATERAL (
-                                SELECT so.id, so.date_order FROM sale_order so
+                                SELECT so.id, so.date_order, so.commitment_date,
+                                       so.partner_id
+                                  FROM sale_order so
                                  WHERE so.id = sol.order_id AND so.state = 'sale'
                                  LIMIT 1) so
                              WHERE sol.product_id = ANY(%(product_ids)s)
@@ -498,6 +562,7 @@ class BackorderAllocator(models.AbstractModel):
                 company_ids=company_ids,
                 line_company_ids=sorted(set(company_ids)),
                 free=free,
+                rank=SQL(", ").join(rules._allocation_rank_sql()),
                 budget_product=rules._product_uom_join_sql(SQL("b.product_id")),
                 line_uom=rules._line_uom_join_sql(),
                 rounded_need=rules._round_down_sql(SQL("n.need"), SQL("w.rounding")),
@@ -559,7 +624,8 @@ class BackorderAllocator(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _match(self, demands, supplies, full_coverage_only=False):
-        """Oldest demand first takes the earliest compatible supply.
+        """Demand in its order (see :meth:`_demand_query`) takes the earliest
+        compatible supply.
 
         Supply of one product and company is kept per destination warehouse in
         arrival order; a demand looks only at the warehouses it accepts, so the
@@ -626,11 +692,147 @@ class BackorderAllocator(models.AbstractModel):
             supply.free -= qty
 
     # ------------------------------------------------------------------
+    # Giving supply to higher-priority orders
+    # ------------------------------------------------------------------
+    @api.model
+    def _take_from_later(self, plan, scope):
+        """Sales confirmation, where the company gives supply to
+        higher-priority orders: what the free supply leaves a line of the
+        plan short of is taken from soft links awaiting receipt of orders
+        served after it (by the allocation order), those served last first;
+        the lines are then planned again. Returns ``(plan, taken)``, where
+        ``taken`` is ``{sale_line_id: expected date before}`` of the lines
+        that lost promises."""
+        pairs, demands = plan
+        companies = self.env["res.company"].browse({d.company_id for d in demands})
+        giving = set(companies.filtered("backorder_reallocate_to_priority").ids)
+        short = [
+            d
+            for d in demands
+            if d.company_id in giving
+            and d.eligible
+            and d.need - d.planned > d.rounding / 2
+        ]
+        if not short:
+            return plan, {}
+        full_only = scope.get("full_coverage_only", False)
+        quantities = self._plan_taking(short, pairs, full_only)
+        if not quantities:
+            return plan, {}
+        Link = self.env["backorder.po.link"]
+        losers = Link.browse(quantities).sale_line_id
+        before = self.env["sale.order.line"]._backorder_expected_dates(losers)
+        Link._give_up(quantities)
+        return self._plan(**dict(scope, locked=True)), before
+
+    @api.model
+    def _plan_taking(self, short, pairs, full_only):
+        """``{link_id: quantity}``: what the ``short`` demands (in their
+        order) take from the soft links of later orders, after the free
+        supply the plan left over (``pairs`` used the rest)."""
+        scope = {
+            "product_ids": sorted({d.product_id for d in short}),
+            "company_ids": sorted({d.company_id for d in short}),
+            "purchase_line_ids": None,
+        }
+        used = collections.defaultdict(float)
+        for _sale_id, supply_id, qty in pairs:
+            used[supply_id] += qty
+        leftover = self._fetch_supply(scope)
+        for supply in leftover:
+            supply.free -= used[supply.id]
+        soft = self._fetch_soft_links(scope, {int(d.rank[3]) for d in short})
+        quantities = {}
+        for demand in short:
+            free = [s for s in leftover if self._serves(demand, s) and s.free > 0]
+            missing = demand.need - demand.planned - sum(s.free for s in free)
+            half = demand.rounding / 2
+            if missing <= half:
+                continue
+            offers = [
+                link
+                for link in soft
+                if self._serves(demand, link)
+                and link.rank[:4] > demand.rank[:4]
+                and link.free > half
+            ]
+            if full_only and sum(link.free for link in offers) < missing - half:
+                continue
+            for supply in free:
+                supply.free = 0.0
+            for link in offers:
+                if missing <= half:
+                    break
+                qty = _round_down(min(missing, link.free), demand.rounding)
+                quantities[link.id] = quantities.get(link.id, 0.0) + qty
+                link.free -= qty
+                missing -= qty
+        return quantities
+
+    @api.model
+    def _serves(self, demand, supply):
+        return (
+            supply.product_id == demand.product_id
+            and supply.company_id == demand.company_id
+            and demand.accepts(supply.warehouse_id)
+        )
+
+    @api.model
+    def _fetch_soft_links(self, scope, order_ids):
+        """The soft links awaiting receipt on confirmed supply of the scope,
+        of orders other than ``order_ids``, where their company gives supply
+        to higher-priority orders; those served last first. Locked: they are
+        about to be taken."""
+        rules = self.env["backorder.rules"]
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT l.id, l.product_id, l.company_id, spt.warehouse_id,
+                       l.quantity::float8, %(rank)s AS rank
+                  FROM backorder_po_link l
+                  JOIN sale_order_line sol ON sol.id = l.sale_line_id
+                  JOIN sale_order so ON so.id = sol.order_id
+                  JOIN res_company c ON c.id = l.company_id
+                  JOIN purchase_order po ON po.id = l.purchase_order_id
+             LEFT JOIN stock_picking_type spt ON spt.id = po.picking_type_id
+                 WHERE l.state = 'linked' AND l.is_firm IS NOT TRUE
+                   AND l.product_id = ANY(%(product_ids)s)
+                   AND l.company_id = ANY(%(company_ids)s)
+                   AND c.backorder_reallocate_to_priority
+                   AND so.id <> ALL(%(order_ids)s)
+                   AND po.state IN ('purchase', 'done') AND %(accepts)s
+              ORDER BY rank DESC, l.date_linked DESC, l.id DESC
+                   FOR UPDATE OF l
+                """,
+                rank=_rank_array(
+                    rules._allocation_rank_sql(),
+                    SQL("so.id"),
+                    SQL("sol.sequence"),
+                    SQL("sol.id"),
+                ),
+                product_ids=scope["product_ids"],
+                company_ids=scope["company_ids"],
+                order_ids=sorted(order_ids),
+                accepts=rules._accepts_backorders_sql(),
+            )
+        )
+        return [SoftLink(*row[:5], rank=tuple(row[5])) for row in rows]
+
+    @api.model
+    def _relink_losers(self, before):
+        """The lines that lost promises to a higher-priority order: linked to
+        other supply where possible (their customers hear the new date), and
+        their salespeople told."""
+        lines = self.env["sale.order.line"].browse(sorted(before))
+        self._relink(lines, self.env["purchase.order.line"])
+        self.env["sale.order"]._backorder_tell_supply_change("reallocated", before)
+
+    # ------------------------------------------------------------------
     # Writing
     # ------------------------------------------------------------------
     @api.model
     def _write_links(self, plan, origin):
-        pairs, _demands = plan
+        pairs, demands = plan
         Link = self.env["backorder.po.link"]
         if not pairs:
             return Link
@@ -645,12 +847,13 @@ class BackorderAllocator(models.AbstractModel):
                 INSERT INTO backorder_po_link (
                     sale_line_id, purchase_line_id, quantity, state, origin,
                     date_linked, sale_order_id, purchase_order_id, product_id,
-                    partner_id, vendor_id, company_id, expected_date,
+                    partner_id, vendor_id, company_id, expected_date, is_firm,
                     create_uid, create_date, write_uid, write_date)
                 SELECT p.sale_line_id, p.purchase_line_id, p.quantity, 'linked',
                        %(origin)s, %(now)s, sol.order_id, pol.order_id,
                        sol.product_id, so.partner_id, po.partner_id,
                        sol.company_id, pol.date_planned,
+                       p.sale_line_id = ANY(%(firm_ids)s),
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM unnest(%(sale_ids)s::int[], %(po_line_ids)s::int[],
                               %(quantities)s::numeric[]) WITH ORDINALITY
@@ -671,6 +874,7 @@ class BackorderAllocator(models.AbstractModel):
                 po_line_ids=po_line_ids,
                 po_line_set=sorted(set(po_line_ids)),
                 quantities=quantities,
+                firm_ids=[d.id for d in demands if d.firm],
             )
         )
         links = Link.browse([r[0] for r in rows])

@@ -98,6 +98,15 @@ class BackorderPoLink(models.Model):
         string="Expected Arrival",
     )
 
+    is_firm = fields.Boolean(
+        string="Firm",
+        readonly=True,
+        help="A firm promise is never taken back to serve another order: manual "
+        "links, and links of orders that paid their deposit where the company "
+        "says so. Soft links may go to higher-priority orders where the company "
+        "allows it.",
+    )
+
     _sql_constraints = [
         (
             "quantity_positive",
@@ -285,6 +294,8 @@ class BackorderPoLink(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             vals.setdefault("quantity", 0)
+            # A link made by hand is a firm promise.
+            vals.setdefault("is_firm", vals.get("origin", "manual") == "manual")
             self._check_quantity_vals(vals)
         links = super().create(vals_list)
         links._check_manual_lines()

@@ -288,6 +288,42 @@ class BackorderPoLink(models.Model):
         )
 
     @api.model
+    def _give_up(self, quantities):
+        """Take ``quantities`` (``{link id: quantity}``) back from links
+        awaiting receipt, for a higher-priority order: each link is cut by
+        its quantity, or cancelled when none is left; the reactions are
+        told. One statement."""
+        released = self.env.execute_query(
+            SQL(
+                """
+                UPDATE backorder_po_link l
+                   SET quantity = CASE WHEN l.quantity - t.qty > %(eps)s
+                                       THEN ROUND((l.quantity - t.qty)::numeric, 6)
+                                       ELSE l.quantity END,
+                       state = CASE WHEN l.quantity - t.qty > %(eps)s
+                                    THEN l.state ELSE 'cancel' END,
+                       write_date = now() AT TIME ZONE 'UTC',
+                       write_uid = %(uid)s
+                  FROM unnest(%(ids)s::int[], %(qtys)s::float8[]) AS t(id, qty)
+                 WHERE l.id = t.id AND l.state = 'linked'
+             RETURNING l.id, l.sale_line_id, l.purchase_line_id,
+                       CASE WHEN l.state = 'cancel' THEN l.quantity ELSE t.qty END
+                """,
+                ids=list(quantities),
+                qtys=list(quantities.values()),
+                eps=0.000001,
+                uid=self.env.uid,
+            )
+        )
+        if released:
+            self._store_linked_qty(
+                {row[1] for row in released}, {row[2] for row in released}
+            )
+            self.invalidate_model()
+            self._on_released(released)
+        return released
+
+    @api.model
     def _cancel_received(self, link_ids_query):
         return self.env.execute_query(
             SQL(

@@ -452,6 +452,44 @@ class BackorderRules(models.AbstractModel):
         )
 
     @api.model
+    def _allocation_rank_sql(self, so="so", company="c"):
+        """The sort keys of the allocation order of company ``company`` for
+        the lines of sales order ``so``, as numbers, served first sorting first: the
+        customer's backorder priority (higher first) and a starred delivery,
+        where the company allocates by priority; then the requested date
+        (commitment date, else order date) or the order date. Callers end
+        with the fixed tie-break: order id, line sequence, line id."""
+        so, company = SQL.identifier(so), SQL.identifier(company)
+        by_priority = SQL("%s.backorder_allocation_order = 'priority'", company)
+        return [
+            SQL(
+                """CASE WHEN %(by_priority)s THEN -COALESCE((
+                       SELECT rp.backorder_priority FROM res_partner rp
+                        WHERE rp.id = %(so)s.partner_id), 0) ELSE 0 END""",
+                by_priority=by_priority,
+                so=so,
+            ),
+            SQL(
+                """CASE WHEN NOT %(by_priority)s THEN 0
+                        WHEN EXISTS (
+                            SELECT FROM stock_picking sp
+                             WHERE sp.sale_id = %(so)s.id AND sp.priority = '1'
+                               AND sp.state NOT IN ('done', 'cancel')) THEN 0
+                        ELSE 1 END""",
+                by_priority=by_priority,
+                so=so,
+            ),
+            SQL(
+                """extract(epoch FROM CASE
+                       WHEN %(company)s.backorder_allocation_order = 'requested_date'
+                       THEN COALESCE(%(so)s.commitment_date, %(so)s.date_order)
+                       ELSE %(so)s.date_order END)""",
+                company=company,
+                so=so,
+            ),
+        ]
+
+    @api.model
     def _days_out_ok_sql(self, scheduled_date, max_days, today):
         """Condition: a line due on ``scheduled_date`` is due within
         ``max_days`` (the company's "maximum days out", 0: no limit) of

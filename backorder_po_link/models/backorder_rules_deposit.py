@@ -15,7 +15,9 @@ class BackorderRules(models.AbstractModel):
 
     @api.model
     def _deposit_sql(self, company_ids):
-        """The pieces of the demand query for the minimum deposit rule; when no
+        """The pieces of the demand query for the minimum deposit rule
+        (``deposit_ok``: the line may be linked; ``deposit_met``: the order
+        paid a minimum deposit that its company asks for); when no
         company of the scope has the rule, none (planning the payments part
         costs more than running the rest of the query for a sales order).
 
@@ -33,7 +35,12 @@ class BackorderRules(models.AbstractModel):
         """
         companies = self.env["res.company"].browse(company_ids)
         if not any(c.backorder_min_deposit_percent > 0 for c in companies):
-            return {"paid_cte": SQL(), "paid_join": SQL(), "deposit_ok": SQL("TRUE")}
+            return {
+                "paid_cte": SQL(),
+                "paid_join": SQL(),
+                "deposit_ok": SQL("TRUE"),
+                "deposit_met": SQL("FALSE"),
+            }
 
         return {
             "paid_cte": self._paid_cte_sql(),
@@ -42,6 +49,13 @@ class BackorderRules(models.AbstractModel):
                 """(lines.min_deposit <= 0
                     OR COALESCE(paid.amount, 0) * 100
                        >= lines.min_deposit * lines.amount_total)"""
+            ),
+            # Met, not merely passed: a company without the rule has nothing
+            # to meet (what makes links firm, see backorder_firm_when_deposit_met).
+            "deposit_met": SQL(
+                """(lines.min_deposit > 0
+                    AND COALESCE(paid.amount, 0) * 100
+                        >= lines.min_deposit * lines.amount_total)"""
             ),
         }
 

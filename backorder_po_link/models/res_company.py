@@ -42,6 +42,34 @@ class ResCompany(models.Model):
         "order's warehouse (unless that warehouse lists its allowed sources).",
     )
 
+    backorder_allocation_order = fields.Selection(
+        [
+            ("order_date", "Order Date"),
+            ("requested_date", "Requested Date"),
+            ("priority", "Customer Priority"),
+        ],
+        default="order_date",
+        required=True,
+        help="Which backorders are served first when supply is linked: the "
+        "oldest orders; the earliest requested dates (commitment date, else order "
+        "date); or the customers of highest backorder priority, then starred "
+        "deliveries, then the oldest orders. Ties go to the older order.",
+    )
+    backorder_firm_when_deposit_met = fields.Boolean(
+        string="Firm Links Once the Deposit Is Paid",
+        help="Links made for orders that paid the minimum deposit are firm: they "
+        "are never taken back to serve another order. Manual links are always "
+        "firm. Without a minimum deposit there is no rule to meet and this makes "
+        "no link firm.",
+    )
+    backorder_reallocate_to_priority = fields.Boolean(
+        string="Give Supply to Higher-Priority Orders",
+        help="When a confirmed sales order cannot be served from free quantity on "
+        "order, it may take the soft links of orders served after it (by the "
+        "allocation order) on goods not yet received. Those orders are linked to "
+        "other supply where possible; their customers and salespeople are told.",
+    )
+
     backorder_notify_customer = fields.Boolean(
         string="Email Customers About Backorders",
         help="Queue an email to the customer when backordered lines are linked to "

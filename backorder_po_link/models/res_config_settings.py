@@ -27,6 +27,15 @@ class ResConfigSettings(models.TransientModel):
     backorder_same_warehouse_only = fields.Boolean(
         related="company_id.backorder_same_warehouse_only", readonly=False
     )
+    backorder_allocation_order = fields.Selection(
+        related="company_id.backorder_allocation_order", readonly=False
+    )
+    backorder_firm_when_deposit_met = fields.Boolean(
+        related="company_id.backorder_firm_when_deposit_met", readonly=False
+    )
+    backorder_reallocate_to_priority = fields.Boolean(
+        related="company_id.backorder_reallocate_to_priority", readonly=False
+    )
     backorder_notify_customer = fields.Boolean(
         related="company_id.backorder_notify_customer", readonly=False
     )

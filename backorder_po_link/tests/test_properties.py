@@ -1,29 +1,39 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Random sequences of confirmations, cancellations and quantity cuts: after
-every step the invariants hold and the links are those a simple reference
-allocator, written here from the rules of the domain, would make."""
+"""Random sequences of confirmations, manual links, cancellations and
+quantity cuts, under each allocation order, with and without giving supply to
+higher-priority orders: after every step the invariants hold, no firm link was
+taken by another order, and the links are those a simple reference allocator,
+written here from the rules of the domain, would make."""
 
 from collections import defaultdict
+from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from odoo.tests import tagged
+from odoo import fields
+from odoo.tests import Form, tagged
 
 from .common import BackorderCommon
 
 
 class ReferenceAllocator:
-    """Oldest sales order first, earliest expected purchase first; sales
-    confirmation links a line only when it can be covered in full; a change
-    releases the newest links first and links the released demand and the
-    freed supply again (partial links allowed)."""
+    """The company's allocation order (order date, requested date or customer
+    priority), earliest expected purchase first; sales confirmation links a
+    line only when it can be covered in full, and with ``give`` takes what
+    free supply lacks from the soft links of orders served after it, those
+    served last first (their newest links first), which are then linked to
+    free supply again; a change releases the newest links first and links
+    the released demand and the freed supply again (partial links allowed).
+    Manual links are firm: never taken by another order."""
 
-    def __init__(self):
-        self.sos = {}  # key -> {"qty", "active", "seq"}
+    def __init__(self, mode="order_date", give=False):
+        self.mode = mode
+        self.give = give
+        self.sos = {}  # key -> {"qty", "active", "seq", "priority", "commit"}
         self.pos = {}  # key -> {"qty", "active", "days", "seq"}
-        self.links = []  # [so, po, qty, seq], in creation order
+        self.links = []  # [so, po, qty, seq, firm], in creation order
         self.seq = 0
 
     def _next(self):
@@ -32,9 +42,9 @@ class ReferenceAllocator:
 
     def linked(self, so=None, po=None):
         return sum(
-            qty
-            for s, p, qty, _seq in self.links
-            if (so is None or s == so) and (po is None or p == po)
+            link[2]
+            for link in self.links
+            if (so is None or link[0] == so) and (po is None or link[1] == po)
         )
 
     def need(self, so):
@@ -43,11 +53,21 @@ class ReferenceAllocator:
     def free(self, po):
         return self.pos[po]["qty"] - self.linked(po=po)
 
+    def rank(self, so):
+        order = self.sos[so]
+        if self.mode == "priority":
+            return (-order["priority"], order["seq"])
+        if self.mode == "requested_date":
+            # Commitment dates lie days ahead; without one, the order date
+            # (today) comes first.
+            return (order["commit"], order["seq"])
+        return (0, order["seq"])
+
     def demand_order(self, only=None):
         keys = [k for k, v in self.sos.items() if v["active"]]
         if only is not None:
             keys = [k for k in keys if k in only]
-        return sorted(keys, key=lambda k: self.sos[k]["seq"])
+        return sorted(keys, key=self.rank)
 
     def supply_order(self, only=None):
         keys = [k for k, v in self.pos.items() if v["active"]]
@@ -67,7 +87,7 @@ class ReferenceAllocator:
                 if need <= 0:
                     break
                 take = min(need, free)
-                self.links.append([so, po, take, self._next()])
+                self.links.append([so, po, take, self._next(), False])
                 need -= take
 
     def cut(self, side, key, capacity):
@@ -86,9 +106,51 @@ class ReferenceAllocator:
         self.links = [link for link in self.links if link[2] > 0]
         return released
 
-    def confirm_so(self, key, qty):
-        self.sos[key] = {"qty": qty, "active": True, "seq": self._next()}
+    def take_from_later(self, key):
+        """What free supply leaves ``key`` short of, from soft links of
+        orders served after it; returns the orders that lost links."""
+        missing = self.need(key) - sum(
+            self.free(po) for po in self.supply_order() if self.free(po) > 0
+        )
+        offers = sorted(
+            (
+                link
+                for link in self.links
+                if not link[4] and self.rank(link[0]) > self.rank(key)
+            ),
+            key=lambda link: (self.rank(link[0]), link[3]),
+            reverse=True,
+        )
+        if missing <= 0 or sum(link[2] for link in offers) < missing:
+            return []
+        losers = []
+        for link in offers:
+            if missing <= 0:
+                break
+            take = min(missing, link[2])
+            link[2] -= take
+            missing -= take
+            losers.append(link[0])
+        self.links = [link for link in self.links if link[2] > 0]
+        return losers
+
+    def confirm_so(self, key, qty, priority=0, commit=0):
+        self.sos[key] = {
+            "qty": qty,
+            "active": True,
+            "seq": self._next(),
+            "priority": priority,
+            "commit": commit,
+        }
+        losers = self.take_from_later(key) if self.give else []
         self.allocate([key], self.supply_order(), full_only=True)
+        self.allocate(self.demand_order(only=set(losers)), self.supply_order())
+
+    def link_by_hand(self, so, po, qty):
+        self.links.append([so, po, qty, self._next(), True])
+
+    def firm_links(self):
+        return sorted((link[0], link[1], link[2]) for link in self.links if link[4])
 
     def confirm_po(self, key, qty, days):
         self.pos[key] = {"qty": qty, "active": True, "days": days, "seq": self._next()}
@@ -111,14 +173,17 @@ class ReferenceAllocator:
 
     def snapshot(self):
         totals = defaultdict(float)
-        for so, po, qty, _seq in self.links:
+        for so, po, qty, _seq, _firm in self.links:
             totals[(so, po)] += qty
         return dict(totals)
 
 
 OPERATIONS = st.lists(
     st.one_of(
-        st.tuples(st.just("so"), st.integers(1, 6)),
+        st.tuples(
+            st.just("so"), st.integers(1, 6), st.integers(0, 2), st.integers(0, 3)
+        ),
+        st.tuples(st.just("manual"), st.integers(0, 10)),
         st.tuples(st.just("po"), st.integers(1, 8), st.integers(1, 20)),
         st.tuples(st.just("cancel_so"), st.integers(0, 10)),
         st.tuples(st.just("cancel_po"), st.integers(0, 10)),
@@ -140,27 +205,84 @@ class TestProperties(BackorderCommon):
         ],
         derandomize=True,
     )
-    @given(operations=OPERATIONS)
-    def test_links_match_reference_and_invariants_hold(self, operations):
+    # Random sequences rarely hold every unit of supply when a higher-ranked
+    # order comes: these do. A priority order takes soft links, not the firm
+    # one made by hand, and the loser gets the next supply; an earlier
+    # requested date takes links too.
+    @example(
+        operations=[
+            ("so", 5, 0, 0),
+            ("po", 3, 5),
+            ("po", 4, 6),
+            ("so", 4, 0, 0),
+            ("manual", 1),
+            ("so", 3, 2, 0),
+            ("po", 2, 9),
+        ],
+        mode="priority",
+        give=True,
+    )
+    @example(
+        operations=[("so", 3, 0, 3), ("po", 3, 5), ("so", 2, 0, 1), ("cancel_so", 1)],
+        mode="requested_date",
+        give=True,
+    )
+    @given(
+        operations=OPERATIONS,
+        mode=st.sampled_from(["priority", "requested_date", "order_date"]),
+        give=st.sampled_from([True, False]),
+    )
+    def test_links_match_reference_and_invariants_hold(self, operations, mode, give):
         self.env.flush_all()
         self.env.cr.execute("SAVEPOINT property_example")
         try:
-            self._run(operations)
+            self.company.write(
+                {
+                    "backorder_allocation_order": mode,
+                    "backorder_reallocate_to_priority": give,
+                }
+            )
+            self._run(operations, ReferenceAllocator(mode, give))
         finally:
             self.env.cr.execute("ROLLBACK TO SAVEPOINT property_example")
             self.env.invalidate_all()
             self.env.cr.precommit.clear()
 
-    def _run(self, operations):
+    def _run(self, operations, ref):
         product = self._create_product("Property Chair")
-        ref = ReferenceAllocator()
+        customers = self.env["res.partner"].create(
+            [{"name": f"Priority {p}", "backorder_priority": p} for p in range(3)]
+        )
         sos, pos = [], []
         for step, operation in enumerate(operations):
             kind = operation[0]
+            firm_before = self._firm_links(product)
             if kind == "so":
-                order = self._create_so([(product, operation[1])])
+                _kind, qty, priority, commit = operation
+                order = self._create_so(
+                    [(product, qty)],
+                    partner=customers[priority],
+                    commitment_date=(
+                        fields.Datetime.now() + timedelta(days=commit)
+                        if commit
+                        else False
+                    ),
+                )
                 sos.append(order)
-                ref.confirm_so(order.id, operation[1])
+                ref.confirm_so(order.id, qty, priority, commit)
+            elif kind == "manual":
+                waiting = [so for so in ref.demand_order() if ref.need(so) > 0]
+                free = [po for po in ref.supply_order() if ref.free(po) > 0]
+                if not waiting or not free:
+                    continue
+                so_id = waiting[operation[1] % len(waiting)]
+                qty = min(ref.need(so_id), ref.free(free[0]))
+                self._link_by_hand(
+                    self.env["sale.order"].browse(so_id).order_line,
+                    self.env["purchase.order"].browse(free[0]).order_line,
+                    qty,
+                )
+                ref.link_by_hand(so_id, free[0], qty)
             elif kind == "po":
                 order = self._create_po(
                     [(product, operation[1])], days_ahead=operation[2]
@@ -213,3 +335,44 @@ class TestProperties(BackorderCommon):
                 [],
                 f"invariants broken after step {step}: {operations[: step + 1]}",
             )
+            if kind != "cancel_po":
+                # Only its own order's change (cancelled, lowered) or the loss
+                # of its supply releases a firm link; no other order takes it.
+                own = order.id if kind in ("cancel_so", "lower_so") else None
+                firm_after = self._firm_links(product)
+                self.assertEqual(
+                    [link for link in firm_before if link[0] != own],
+                    [
+                        link
+                        for link in firm_after
+                        if link[0] != own and (kind != "manual" or link in firm_before)
+                    ],
+                    f"a firm link was taken at step {step}: {operations[: step + 1]}",
+                )
+            self.assertEqual(
+                self._firm_links(product),
+                ref.firm_links(),
+                f"firm links differ after step {step}: {operations[: step + 1]}",
+            )
+
+    def _firm_links(self, product):
+        links = self.env["backorder.po.link"].search(
+            [
+                ("product_id", "=", product.id),
+                ("state", "in", ("linked", "received")),
+                ("is_firm", "=", True),
+            ]
+        )
+        return sorted(
+            (link.sale_order_id.id, link.purchase_order_id.id, link.quantity)
+            for link in links
+        )
+
+    def _link_by_hand(self, sale_line, purchase_line, quantity):
+        action = sale_line.action_backorder_link_purchase()
+        form = Form(
+            self.env["backorder.manual.link.wizard"].with_context(**action["context"])
+        )
+        form.purchase_line_id = purchase_line
+        form.quantity = quantity
+        form.save().action_link()

@@ -497,3 +497,32 @@ class TestDeposit(BackorderCommon):
         self.assertEqual(self._reasons(), {so: "deposit"})
         self.company.backorder_min_deposit_percent = 30
         self.assertEqual(self._reasons(), {so: False})
+
+    def test_links_of_orders_that_paid_their_deposit_are_firm(self):
+        """With the option, links of orders that paid the minimum deposit are
+        firm; without a minimum there is nothing to meet."""
+        self.company.write(
+            {
+                "backorder_min_deposit_percent": 20,
+                "backorder_firm_when_deposit_met": True,
+            }
+        )
+        paid = self._create_so([(self.product, 1)], days_ago=2)
+        self._pay_online(paid, paid.amount_total * 0.25)
+        no_rule = self._create_so([(self.product, 1)], days_ago=1)
+        self.assertLinks(self._batch(), [(paid, self.po, 1)])
+        self.assertTrue(paid.backorder_link_ids.is_firm)
+        self.company.backorder_min_deposit_percent = 0
+        self.assertLinks(self._batch(), [(no_rule, self.po, 1)])
+        self.assertFalse(no_rule.backorder_link_ids.is_firm)
+        # Off: a paid order's link is soft.
+        self.company.write(
+            {
+                "backorder_min_deposit_percent": 20,
+                "backorder_firm_when_deposit_met": False,
+            }
+        )
+        paid_2 = self._create_so([(self.product, 1)])
+        self._pay_online(paid_2, paid_2.amount_total * 0.25)
+        self.assertLinks(self._batch(), [(paid_2, self.po, 1)])
+        self.assertFalse(paid_2.backorder_link_ids.is_firm)

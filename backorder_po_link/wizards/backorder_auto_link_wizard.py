@@ -29,6 +29,12 @@ class BackorderAutoLinkWizard(models.TransientModel):
     previewed = fields.Boolean(readonly=True)
     link_count = fields.Integer(string="Links to Create", readonly=True)
     unlinked_count = fields.Integer(string="Backorders Left Unlinked", readonly=True)
+    allocation_order = fields.Text(
+        string="Served In This Order",
+        readonly=True,
+        help="The allocation order of each company (Purchase settings); the "
+        "preview lists the backorders in that order.",
+    )
 
     def _linking_companies(self):
         """The selected companies that link backorders: the batch and its dry
@@ -61,6 +67,7 @@ class BackorderAutoLinkWizard(models.TransientModel):
                 "previewed": True,
                 "link_count": len(pairs),
                 "unlinked_count": len(reasons) + len(kits),
+                "allocation_order": self._allocation_order_text(companies),
                 "line_ids": self._preview_lines(demands, reasons, kits),
             }
         )
@@ -74,21 +81,48 @@ class BackorderAutoLinkWizard(models.TransientModel):
         }
 
     @api.model
+    def _allocation_order_text(self, companies):
+        """The allocation order of each company, in words."""
+        words = {
+            "order_date": self.env._("oldest order first"),
+            "requested_date": self.env._(
+                "earliest requested date first (commitment date, else order "
+                "date), then oldest order"
+            ),
+            "priority": self.env._(
+                "highest customer priority first, then starred deliveries, "
+                "then oldest order"
+            ),
+        }
+        if len(companies) == 1:
+            return words[companies.backorder_allocation_order]
+        return "\n".join(
+            f"{company.name}: {words[company.backorder_allocation_order]}"
+            for company in companies
+        )
+
+    @api.model
     def _preview_lines(self, demands, reasons, kits):
-        """Commands creating a preview line per backorder, then per kit line
-        waiting for components."""
+        """Commands creating a preview line per backorder, in the order they
+        are served (their turn per product), then per kit line waiting for
+        components."""
         Command = fields.Command
-        return [
-            Command.create(
-                {
-                    "sale_line_id": demand.id,
-                    "backorder_qty": demand.need,
-                    "planned_qty": demand.planned,
-                    "reason": reasons.get(demand.id, False),
-                }
+        turns = collections.Counter()
+        lines = []
+        for demand in demands:
+            turns[(demand.product_id, demand.company_id)] += 1
+            lines.append(
+                Command.create(
+                    {
+                        "sale_line_id": demand.id,
+                        "turn": turns[(demand.product_id, demand.company_id)],
+                        "backorder_qty": demand.need,
+                        "planned_qty": demand.planned,
+                        "reason": reasons.get(demand.id, False),
+                    }
+                )
             )
-            for demand in demands
-        ] + [
+        return lines + [
             Command.create(
                 {
                     "sale_line_id": line_id,
@@ -211,6 +245,11 @@ class BackorderAutoLinkWizardLine(models.TransientModel):
         related="sale_line_id.order_partner_id", string="Customer"
     )
     product_id = fields.Many2one(related="sale_line_id.product_id")
+    turn = fields.Integer(
+        readonly=True,
+        help="Its place among the backorders of its product, in the company's "
+        "allocation order.",
+    )
     backorder_qty = fields.Float(
         string="Backordered", digits="Product Unit of Measure", readonly=True
     )
