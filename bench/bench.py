@@ -455,6 +455,55 @@ def time_so_confirm(registry, data, linking, n_lines=20):
     return elapsed, links
 
 
+def time_so_priority(registry, data, give, n_lines=20):
+    """A 20-line sales order of a priority customer whose products' supply is
+    all softly linked already (the batch linked it to older backorders):
+    with ``give``, the order takes links from the others."""
+    with rolled_back(registry) as env:
+        set_linking(env, True)
+        company = env.ref("base.main_company")
+        company.write(
+            {
+                "backorder_allocation_order": "priority",
+                "backorder_reallocate_to_priority": give,
+            }
+        )
+        products = env["product.product"].browse(busiest_products(env, 5 * n_lines))
+        env["backorder.allocator"]._run_batch(products=products)
+        env.flush_all()
+        env.cr.execute(
+            "SELECT product_id FROM purchase_order_line pol"
+            " JOIN purchase_order po ON po.id = pol.order_id"
+            " WHERE pol.product_id = ANY(%s) AND po.state = 'purchase'"
+            " GROUP BY product_id"
+            " HAVING SUM(pol.product_qty - pol.backorder_linked_qty) <= 0"
+            " AND SUM(pol.backorder_linked_qty) >= 2"
+            " ORDER BY product_id LIMIT %s",
+            (products.ids, n_lines),
+        )
+        lines = [r[0] for r in env.cr.fetchall()]
+        customer = env["res.partner"].browse(data["customers"][1])
+        customer.backorder_priority = 10
+        so = env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "order_line": [
+                    Command.create({"product_id": p, "product_uom_qty": 2})
+                    for p in lines
+                ],
+            }
+        )
+        env.flush_all()
+        gc.collect()
+        start = time.perf_counter()
+        so.action_confirm()
+        env.flush_all()
+        env.cr.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        elapsed = time.perf_counter() - start
+        links = len(so.order_line.backorder_link_ids)
+    return elapsed, links, len(lines)
+
+
 def link_query_count(registry, data, product_key):
     with rolled_back(registry) as env:
         po = env["purchase.order"].create(
@@ -638,6 +687,17 @@ def measure_scale(config, db, repeats, full):
     res["so_on"], res["so_off"] = summary(on), summary(off)
     res["so_links"] = links
     res["so_ratio"] = statistics.median(on) / statistics.median(off)
+    on, off = [], []
+    time_so_priority(registry, data, False)
+    time_so_priority(registry, data, True)
+    for _i in range(max(repeats // 2, 2)):
+        t_off, _l, _n = time_so_priority(registry, data, False)
+        t_on, links, n_lines = time_so_priority(registry, data, True)
+        off.append(t_off)
+        on.append(t_on)
+    res["give_on"], res["give_off"] = summary(on), summary(off)
+    res["give_links"], res["give_lines"] = links, n_lines
+    res["give_ratio"] = statistics.median(on) / statistics.median(off)
     res["queries_cold"], res["cand_cold"] = link_query_count(registry, data, "cold")
     res["queries_hot"], res["cand_hot"] = link_query_count(registry, data, "hot")
     odoo_times, reserved = [], 0
@@ -684,6 +744,9 @@ def report(main, scales):
         f"| 2 | confirm a 20-line SO, linking off | {fmt(main['so_off'])} | | |",
         f"| 2 | confirm a 20-line SO, linking on ({main['so_links']} links) | {fmt(main['so_on'])} | | |",
         f"| 2 | ratio on / off | {main['so_ratio']:.2f} x | <= 1.15 x | {'yes' if main['so_ratio'] <= 1.15 else 'NO'} |",
+        f"| 2b | confirm a {main['give_lines']}-line SO of a priority customer, all its supply softly linked, giving supply to priority off | {fmt(main['give_off'])} | | |",
+        f"| 2b | the same, giving supply to priority on ({main['give_links']} links taken) | {fmt(main['give_on'])} | | |",
+        f"| 2b | ratio on / off | {main['give_ratio']:.2f} x | | |",
         f"| 3 | SQL queries of the linking step, {main['cand_cold']} candidates | {main['queries_cold']} | same | |",
         f"| 3 | SQL queries of the linking step, {main['cand_hot']} candidates | {main['queries_hot']} | same | {'yes' if main['queries_cold'] == main['queries_hot'] else 'NO'} |",
         f"| 4 | batch auto-link over {main['backorders']} backorders | {main['batch']['seconds']:.1f} s, {main['batch']['links']} links | < 30 s | {'yes' if main['batch']['seconds'] < 30 else 'NO'} |",
@@ -710,6 +773,8 @@ def report(main, scales):
         if main.get("po_floor")
         else None,
         "so_confirm_ratio": round(main["so_ratio"], 3),
+        "so_priority_give_ratio": round(main["give_ratio"], 3),
+        "so_priority_give_links": main["give_links"],
         "link_queries_10": main["queries_cold"],
         "link_queries_10000": main["queries_hot"],
         "batch_seconds": round(main["batch"]["seconds"], 2),
