@@ -49,6 +49,20 @@ class TestRoleTours(DemoScreensCase):
             name="Max Manager",
         )
 
+    def test_demo_serves_the_priority_customer_first(self):
+        """The demo's lamps: Nordic Hotels (priority 5) ordered after Harbor
+        Cafe and is served in full first."""
+        ref = self.env.ref
+        self.assertEqual(self.company.backorder_allocation_order, "priority")
+        links = ref("backorder_po_link.demo_po_oakworks_lamps").order_line
+        self.assertEqual(
+            {
+                link.sale_order_id.partner_id.name: link.quantity
+                for link in links.backorder_link_ids
+            },
+            {"Nordic Hotels Group": 3, "Harbor Cafe": 2},
+        )
+
     def _tour(self, url, tour, login):
         self.start_tour(url, tour, login=login)
         self.env.invalidate_all()
