@@ -116,12 +116,19 @@ class TestSupplyActivity(BackorderCommon):
 
     def test_po_cut_tells_the_orders_that_lost_supply(self):
         so_old = self._so(4, days_ago=3)
-        so_new = self._so(4, days_ago=1)
-        po = self._create_po([(self.product, 8)])
-        old_date = po.order_line.date_planned
-        self._cut(po, 5)
-        self.assertEqual(po.order_line.product_qty, 5)
+        so_new = self._so(3, days_ago=1)
+        so_part = self._so(2, days_ago=2, product=self.product_2)
+        po = self._create_po([(self.product, 8), (self.product_2, 2)])
+        old_date = po.order_line[0].date_planned
+        self._cut(po, 4)
+        self.assertEqual(po.order_line[0].product_qty, 4)
         self.assertFalse(self._activities(so_old), "still fully on order")
+        # A line that keeps part of its supply, at the same date, is not
+        # broken.
+        with Form(po) as form, form.order_line.edit(1) as line:
+            line.product_qty = 1
+        self.assertEqual(so_part.order_line.backorder_qty, 1)
+        self.assertFalse(self._activities(so_part))
         activity = self._activities(so_new)
         self.assertEqual(len(activity), 1)
         self.assertIn("quantity was cut:", activity.note)
