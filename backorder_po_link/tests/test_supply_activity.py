@@ -28,9 +28,7 @@ class TestSupplyActivity(BackorderCommon):
         cls.activity_type = cls.env.ref(ACTIVITY_TYPE)
         sales = "sales_team.group_sale_salesman"
         cls.seller = cls._new_user("bo_seller", sales, name="Sue Seller", tz="UTC")
-        cls.seller_2 = cls._new_user(
-            "bo_seller_2", sales, name="Sid Seller", tz="UTC"
-        )
+        cls.seller_2 = cls._new_user("bo_seller_2", sales, name="Sid Seller", tz="UTC")
         cls.purchaser = cls._new_user(
             "bo_buyer",
             "purchase.group_purchase_user,stock.group_stock_user",
