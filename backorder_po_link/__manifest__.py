@@ -17,6 +17,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
         "data/mail_template_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/backorder_notification_templates.xml",
         "views/res_partner_views.xml",
         "views/backorder_purchase_report_views.xml",

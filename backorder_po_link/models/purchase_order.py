@@ -31,12 +31,15 @@ class PurchaseOrder(models.Model):
             order.backorder_sale_order_count = counts.get(order.id, 0)
 
     def write(self, vals):
+        cancelled = vals.get("state") and vals["state"] not in ("purchase", "done")
+        before = self.order_line._backorder_supply_before() if cancelled else {}
         res = super().write(vals)
-        if vals.get("state") and vals["state"] not in ("purchase", "done"):
+        if cancelled:
             # Cancelled or set back to draft: its promises go elsewhere.
             self.env["backorder.allocator"].sudo()._reconcile(
                 purchase_lines=self.order_line.filtered("backorder_link_ids")
             )
+            self.env["sale.order"]._backorder_tell_supply_change("cancelled", before)
         return res
 
     def button_approve(self, force=False):

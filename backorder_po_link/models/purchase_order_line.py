@@ -47,19 +47,37 @@ class PurchaseOrderLine(models.Model):
         old_dates = {}
         if "date_planned" in vals:
             old_dates = {line.id: line.date_planned for line in self}
+        cut = bool({"product_qty", "product_uom"} & set(vals))
+        before = self._backorder_supply_before() if cut or old_dates else {}
         res = super().write(vals)
         if old_dates:
-            self._backorder_notify_date_change(old_dates)
+            self._backorder_notify_date_change(old_dates, before)
         if {"product_qty", "product_uom", "qty_received"} & set(vals):
             self.env["backorder.allocator"].sudo()._reconcile(
                 purchase_lines=self.filtered("backorder_link_ids")
             )
+            if cut:
+                self.env["sale.order"]._backorder_tell_supply_change("cut", before)
         return res
 
-    def _backorder_notify_date_change(self, old_dates):
+    def _backorder_supply_before(self):
+        """The expected dates of the sales lines linked to these lines, read
+        before a change that may break their supply, in the companies that
+        tell salespeople (``sale.order._backorder_tell_supply_change``)."""
+        lines = self.filtered(lambda line: line.company_id.backorder_notify_salesperson)
+        if not lines:
+            return {}
+        return self.env["sale.order.line"]._backorder_expected_dates(
+            lines.sudo()
+            .backorder_link_ids.filtered(lambda link: link.state == "linked")
+            .sale_line_id
+        )
+
+    def _backorder_notify_date_change(self, old_dates, before=None):
         """Tell the customers of linked backorders, and of the lines Odoo
         bought these goods for, when the expected date moved by more than
-        their company's threshold."""
+        their company's threshold; and the salespeople of the linked lines
+        (``before``: their expected dates before) when it moved later."""
         moved = self.filtered(
             lambda line: (
                 old_dates.get(line.id)
@@ -68,14 +86,23 @@ class PurchaseOrderLine(models.Model):
                 > line.company_id.backorder_date_change_threshold * 86400
             )
         )
-        SaleOrder = self.env["sale.order"]
-        SaleOrder._backorder_queue_notification(
-            "date_changed",
-            moved.sudo().backorder_link_ids.filtered(
-                lambda link: link.state == "linked"
-            ),
+        links = moved.sudo().backorder_link_ids.filtered(
+            lambda link: link.state == "linked"
         )
+        SaleOrder = self.env["sale.order"]
+        SaleOrder._backorder_queue_notification("date_changed", links)
         SaleOrder._backorder_queue_own_purchase_notification("date_changed", moved)
+        later = moved.filtered(lambda line: line.date_planned > old_dates[line.id])
+        if before and later:
+            late = links.filtered(lambda link: link.purchase_line_id in later)
+            SaleOrder._backorder_tell_supply_change(
+                "late",
+                {
+                    line_id: before[line_id]
+                    for line_id in late.sale_line_id.ids
+                    if line_id in before
+                },
+            )
 
     def unlink(self):
         self.check_access("unlink")

@@ -83,7 +83,14 @@ class ResCompany(models.Model):
         string="Date Change Threshold (Days)",
         default=2,
         help="Email the customer when an expected date moves by more than this "
-        "many days.",
+        "many days (and tell the salesperson when it moves later, if switched "
+        "on).",
+    )
+    backorder_notify_salesperson = fields.Boolean(
+        string="Tell Salespeople When Supply Breaks",
+        help="Schedule an activity for the salesperson of a sales order when the "
+        "supply its backordered lines wait for is cancelled, cut, or moved later "
+        "by more than the date change threshold.",
     )
     backorder_confirmed_template_id = fields.Many2one(
         "mail.template",

@@ -45,6 +45,9 @@ class ResConfigSettings(models.TransientModel):
     backorder_date_change_threshold = fields.Integer(
         related="company_id.backorder_date_change_threshold", readonly=False
     )
+    backorder_notify_salesperson = fields.Boolean(
+        related="company_id.backorder_notify_salesperson", readonly=False
+    )
     backorder_confirmed_template_id = fields.Many2one(
         related="company_id.backorder_confirmed_template_id", readonly=False
     )

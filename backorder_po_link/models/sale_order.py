@@ -1,6 +1,9 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Hooks on sales orders, and the customer emails: a reaction to link changes."""
+"""Hooks on sales orders, the customer emails (a reaction to link changes)
+and the salesperson's activity when the supply of backorders breaks."""
+
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools.misc import format_date, formatLang
@@ -8,6 +11,7 @@ from odoo.tools.misc import format_date, formatLang
 NOTIFY_KEY = "backorder_po_link.notifications"
 # Sales lines served by a purchase Odoo made for them (on order, dropship).
 NOTIFY_OWN_KEY = "backorder_po_link.notifications_own"
+SUPPLY_ACTIVITY = "backorder_po_link.mail_activity_type_backorder_supply"
 
 
 def _row(env, product, quantity, uom, **columns):
@@ -167,6 +171,141 @@ class SaleOrder(models.Model):
                 subtype_xmlid="mail.mt_comment",
                 partner_ids=order.partner_id.ids,
             )
+
+    # ------------------------------------------------------------------
+    # The salesperson's activity when supply breaks
+    # ------------------------------------------------------------------
+    @api.model
+    def _backorder_supply_events(self):
+        """The events that break supply, with the title of their part of the
+        activity, in this environment's language."""
+        return {
+            "cancelled": self.env._("A purchase order was cancelled:"),
+            "cut": self.env._("A purchase order's quantity was cut:"),
+            "late": self.env._("A purchase order's expected date moved later:"),
+            "reallocated": self.env._("Supply was given to a higher-priority order:"),
+        }
+
+    @api.model
+    def _backorder_tell_supply_change(self, event, before):
+        """After a change of kind ``event`` (``cancelled``, ``cut``, ``late``,
+        ``reallocated``), give the salesperson of each order whose lines'
+        supply broke one activity, or add to the open one.
+
+        :param before: ``{sale line id: expected date}`` read before the
+            change (``sale.order.line._backorder_expected_dates``). A line is
+            broken when it now waits longer, or for goods no purchase brings
+            any more; in companies that tell salespeople only.
+        :return: the activities created or updated
+        """
+        if event not in self._backorder_supply_events():
+            raise ValueError(f"unknown backorder supply event: {event!r}")
+        activities = self.env["mail.activity"]
+        activity_type = self.env.ref(SUPPLY_ACTIVITY, raise_if_not_found=False)
+        broken = self._backorder_broken_lines(before or {})
+        if not broken or not activity_type:
+            return activities
+        lines = self.env["sale.order.line"].union(*broken)
+        for order, order_lines in lines.grouped("order_id").items():
+            user = order._backorder_supply_user()
+            if user:
+                activities |= order._backorder_post_supply_activity(
+                    activity_type,
+                    user,
+                    event,
+                    [(line, *broken[line]) for line in order_lines],
+                )
+        return activities
+
+    @api.model
+    def _backorder_broken_lines(self, before):
+        """``{sale line: (old date, new date or False)}``: the lines of
+        ``before`` that waited for a date and now wait for a later one, or
+        lack goods that no purchase brings any more."""
+        lines = (
+            self.env["sale.order.line"]
+            .sudo()
+            .browse(sorted(before))
+            .exists()
+            .filtered(
+                lambda line: (
+                    before[line.id]
+                    and line.order_id.state == "sale"
+                    and line.company_id.backorder_notify_salesperson
+                )
+            )
+        )
+        after = self.env["sale.order.line"]._backorder_expected_dates(lines)
+        return {
+            line: (before[line.id], after[line.id])
+            for line in lines
+            if (after[line.id] and after[line.id] > before[line.id])
+            or (not after[line.id] and line.backorder_qty > 0)
+        }
+
+    def _backorder_supply_user(self):
+        """Who hears that this order's supply broke: its salesperson, else the
+        leader of its sales team; no one (no activity) without either."""
+        self.ensure_one()
+        return self.user_id or self.team_id.user_id
+
+    def _backorder_post_supply_activity(self, activity_type, user, event, rows):
+        """Schedule the activity of ``event`` for ``user`` on this order, or,
+        while one is open, put the new rows on top of its note and refresh its
+        deadline. ``rows``: ``(sale line, old date, new date or False)``."""
+        self.ensure_one()
+        # In the salesperson's language and time zone, whoever made the change.
+        order = self.sudo().with_context(
+            lang=user.lang, tz=user.tz or "UTC", mail_notify_force_send=False
+        )
+        note = order._backorder_supply_note(event, rows)
+        deadline = activity_type.with_env(order.env)._get_date_deadline()
+        activity = order.activity_ids.filtered(
+            lambda act: act.activity_type_id == activity_type
+        )[:1]
+        if not activity:
+            return order.activity_schedule(
+                SUPPLY_ACTIVITY, date_deadline=deadline, note=note, user_id=user.id
+            )
+        vals = {"note": note + (activity.note or Markup()), "date_deadline": deadline}
+        if activity.user_id != user:
+            vals["user_id"] = user.id
+        activity.write(vals)
+        return activity
+
+    def _backorder_supply_note(self, event, rows):
+        """The HTML of one event in the activity: its title, then a row per
+        line (:meth:`_backorder_supply_row`)."""
+        items = Markup().join(
+            Markup("<li>%s</li>") % self._backorder_supply_row(*row) for row in rows
+        )
+        return Markup("<p><strong>%s</strong></p><ul>%s</ul>") % (
+            self._backorder_supply_events()[event],
+            items,
+        )
+
+    def _backorder_supply_row(self, line, old, new):
+        """One line of the activity, as text: product, old and new expected
+        date (or no supply any more) and the purchase orders it now waits for,
+        in this environment's language and time zone."""
+        env = self.env
+        values = {
+            "product": line.with_env(env).product_id.display_name,
+            "old": format_date(env, old),
+        }
+        if not new:
+            return env._("%(product)s: expected %(old)s, no supply any more", **values)
+        values["new"] = format_date(env, new)
+        orders = line.backorder_link_ids.filtered(
+            lambda link: link.state == "linked"
+        ).purchase_order_id
+        if not orders:
+            return env._("%(product)s: expected %(old)s, now %(new)s", **values)
+        return env._(
+            "%(product)s: expected %(old)s, now %(new)s (linked to %(orders)s)",
+            orders=", ".join(orders.sorted("id").mapped("name")),
+            **values,
+        )
 
     def _get_backorder_notification_lines(self, link_ids, own_line_ids=()):
         """Rows of an email: product, quantity and expected date of the given

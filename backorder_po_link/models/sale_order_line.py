@@ -211,6 +211,17 @@ class SaleOrderLine(models.Model):
                 awaited.mapped("date_planned"), default=False
             )
 
+    @api.model
+    def _backorder_expected_dates(self, sale_lines):
+        """``{sale line id: datetime or False}``: the expected arrival each of
+        ``sale_lines`` waits for now, as *Expected Arrival* shows it. Read
+        before a change that may break their supply, then handed to
+        ``sale.order._backorder_tell_supply_change``, which compares."""
+        sale_lines = sale_lines.sudo()
+        # The engine writes links in SQL: read what the database holds now.
+        sale_lines.invalidate_recordset(["backorder_expected_date"])
+        return {line.id: line.backorder_expected_date for line in sale_lines}
+
     def _backorder_own_purchase_lines(self):
         """``{sale_line_id: purchase lines}``: the confirmed purchases Odoo
         made for these lines itself (Replenish on Order, dropship). They are
