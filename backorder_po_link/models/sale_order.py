@@ -221,7 +221,8 @@ class SaleOrder(models.Model):
     def _backorder_broken_lines(self, before):
         """``{sale line: (old date, new date or False)}``: the lines of
         ``before`` that waited for a date and now wait for a later one, or
-        lack goods that no purchase brings any more."""
+        lack goods that no purchase brings any more (all of them, or the part
+        they lost while keeping the rest)."""
         lines = (
             self.env["sale.order.line"]
             .sudo()
@@ -240,7 +241,7 @@ class SaleOrder(models.Model):
             line: (before[line.id], after[line.id])
             for line in lines
             if (after[line.id] and after[line.id] > before[line.id])
-            or (not after[line.id] and line.backorder_qty > 0)
+            or line.backorder_qty > 0
         }
 
     def _backorder_supply_user(self):
@@ -295,6 +296,14 @@ class SaleOrder(models.Model):
         }
         if not new:
             return env._("%(product)s: expected %(old)s, no supply any more", **values)
+        if new <= old:
+            return env._(
+                "%(product)s: %(qty)s %(uom)s no supply any more, the rest still "
+                "expected %(old)s",
+                qty=formatLang(env, line.backorder_qty, dp="Product Unit of Measure"),
+                uom=line.product_id.uom_id.name,
+                **values,
+            )
         values["new"] = format_date(env, new)
         orders = line.backorder_link_ids.filtered(
             lambda link: link.state == "linked"

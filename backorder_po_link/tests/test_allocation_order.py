@@ -149,14 +149,27 @@ class TestGiveToPriority(BackorderCommon):
             {
                 "backorder_allocation_order": "priority",
                 "backorder_reallocate_to_priority": True,
+                "backorder_notify_salesperson": True,
             }
         )
         cls.customer_2.backorder_priority = 5
         cls.regular = cls._create_so([(cls.product, 5)], days_ago=10)
         cls.po = cls._create_po([(cls.product, 5)])
 
-    def _told(self):
-        return self.env.cr.precommit.data.get("shim_told", [])
+    def _activity(self, order):
+        return self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "sale.order"),
+                ("res_id", "=", order.id),
+                (
+                    "activity_type_id",
+                    "=",
+                    self.env.ref(
+                        "backorder_po_link.mail_activity_type_backorder_supply"
+                    ).id,
+                ),
+            ]
+        )
 
     def test_higher_priority_order_takes_soft_links(self):
         self.assertLinks(self._links(state="linked"), [(self.regular, self.po, 5)])
@@ -170,6 +183,9 @@ class TestGiveToPriority(BackorderCommon):
         )
         self.assertEqual(self.regular.order_line.backorder_qty, 3)
         self.assertEqual(self.po.order_line.backorder_linked_qty, 5)
+        self.assertIn(
+            "3.00 Units no supply any more", self._activity(self.regular).note
+        )
         self.assertEqual(self.env["backorder.audit"]._audit(), [])
 
     def test_lower_priority_or_firm_links_are_not_taken(self):
@@ -223,7 +239,7 @@ class TestGiveToPriority(BackorderCommon):
             self._links(product_id=self.product_2.id), [(regular_2, po_main, 4)]
         )
         po_north = self._create_po(
-            [(self.product_2, 4)], picking_type_id=wh2.in_type_id.id
+            [(self.product_2, 4)], days_ahead=12, picking_type_id=wh2.in_type_id.id
         )
         self.assertFalse(po_north.order_line.backorder_link_ids)
         vip = self._create_so([(self.product_2, 4)], partner=self.customer_2)
@@ -234,6 +250,9 @@ class TestGiveToPriority(BackorderCommon):
             ),
             [(regular_2, po_north, 4)],
         )
-        before = self._told()[-1]
-        self.assertEqual(before[0], "reallocated")
-        self.assertEqual(set(before[1]), set(regular_2.order_line.ids))
+        # Its salesperson hears of the new date and purchase.
+        activity = self._activity(regular_2)
+        self.assertEqual(activity.user_id, regular_2.user_id)
+        self.assertIn("Supply was given to a higher-priority order:", activity.note)
+        self.assertIn(po_north.name, activity.note)
+        self.assertFalse(self._activity(vip))

@@ -121,12 +121,16 @@ class TestSupplyActivity(BackorderCommon):
         self._cut(po, 4)
         self.assertEqual(po.order_line[0].product_qty, 4)
         self.assertFalse(self._activities(so_old), "still fully on order")
-        # A line that keeps part of its supply, at the same date, is not
-        # broken.
+        # A line that keeps part of its supply, at the same date, hears of
+        # the part it lost.
         with Form(po) as form, form.order_line.edit(1) as line:
             line.product_qty = 1
         self.assertEqual(so_part.order_line.backorder_qty, 1)
-        self.assertFalse(self._activities(so_part))
+        self.assertIn(
+            "1.00 Units no supply any more, the rest still expected "
+            f"{self._date(old_date)}",
+            self._activities(so_part).note,
+        )
         activity = self._activities(so_new)
         self.assertEqual(len(activity), 1)
         self.assertIn("quantity was cut:", activity.note)
