@@ -6,7 +6,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.tests import Form, tagged
+from odoo.tests import tagged
 
 from .common import BackorderCommon
 
@@ -29,9 +29,10 @@ class TestEtaLearning(BackorderCommon):
 
     def _learn_on(self):
         """The admin switches the option on in the settings."""
-        settings = Form(self.env["res.config.settings"])
+        settings = self.env["res.config.settings"].create({})
+        self.assertFalse(settings.backorder_eta_learn, "off by default")
         settings.backorder_eta_learn = True
-        settings.save().execute()
+        settings.execute()
         self.assertTrue(self.company.backorder_eta_learn)
 
     def test_date_received_set_at_receipt(self):

@@ -140,9 +140,10 @@ class TestLateBackorders(BackorderCommon):
         )
         self.assertEqual(sum(count for _week, count in weeks), 2)
         self.assertTrue(all(week for week, _count in weeks))
+        self.assertEqual(first.user_id, second.user_id)
         self.assertEqual(
             dict(SaleLine._read_group(domain, ["salesman_id"], ["__count"])),
-            {self.env.user: 2},
+            {first.user_id: 2},
         )
 
     def test_views_of_the_action_load(self):
