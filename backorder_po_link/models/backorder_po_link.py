@@ -121,8 +121,7 @@ class BackorderPoLink(models.Model):
     date_told = fields.Datetime(
         string="Date Told to Customer",
         readonly=True,
-        help="The expected date the last email to the customer about this "
-        "link gave.",
+        help="The expected date the last email to the customer about this link gave.",
     )
     customer_date = fields.Datetime(
         string="Customer Expected Date",

@@ -84,7 +84,7 @@ class ResCompany(models.Model):
         string="Expected Dates That Learn",
         help="Customer-facing expected dates (emails, portal, the sales line's "
         "badge) add the vendor's usual delay, learned from its receipts, to "
-        "the purchase order's date, and say \"expected around\".",
+        'the purchase order\'s date, and say "expected around".',
     )
 
     @api.constrains(

@@ -292,7 +292,12 @@ class SaleOrderLine(models.Model):
         """``(date, vendor)`` of the latest awaited of Odoo's own purchase
         lines for this line, as the customer is told."""
         dates = [
-            (self.company_id._backorder_customer_date(pol.date_planned, pol.partner_id), pol)
+            (
+                self.company_id._backorder_customer_date(
+                    pol.date_planned, pol.partner_id
+                ),
+                pol,
+            )
             for pol in (purchase_lines or [])
             if pol.qty_received < pol.product_qty and pol.date_planned
         ]

@@ -100,9 +100,7 @@ class TestLateBackorders(BackorderCommon):
         """With a commitment date, the told date does not matter."""
         self.company.backorder_notify_customer = True
         self.customer.email = "deco.addict@example.com"
-        order = self._create_so(
-            [(self.product, 2)], commitment_date=self._in_days(2)
-        )
+        order = self._create_so([(self.product, 2)], commitment_date=self._in_days(2))
         self._create_po([(self.product, 5)], days_ahead=5)
         self._commit()
         self.assertTrue(order.order_line.backorder_link_ids.date_told)
@@ -116,15 +114,20 @@ class TestLateBackorders(BackorderCommon):
             commitment_date=self._in_days(1),
         )
         self._create_po([(self.product, 5)], days_ahead=4)
-        self._create_po([(self.product_2, 5)], days_ahead=12, partner_id=self.vendor_2.id)
+        self._create_po(
+            [(self.product_2, 5)], days_ahead=12, partner_id=self.vendor_2.id
+        )
         lines = first.order_line | second.order_line
         self.assertEqual(self._late_list() & lines, lines)
-        by_vendor = self._late_list(domain=[("backorder_vendor_id", "=", self.vendor_2.id)])
+        by_vendor = self._late_list(
+            domain=[("backorder_vendor_id", "=", self.vendor_2.id)]
+        )
         self.assertEqual(by_vendor, second.order_line)
         by_name = self._late_list(domain=[("backorder_vendor_id", "ilike", "Birch")])
         self.assertEqual(by_name, second.order_line)
         self.assertEqual(
-            self._late_list(domain=[("order_partner_id", "=", self.customer.id)]) & lines,
+            self._late_list(domain=[("order_partner_id", "=", self.customer.id)])
+            & lines,
             first.order_line,
         )
         self.assertEqual(
@@ -133,7 +136,9 @@ class TestLateBackorders(BackorderCommon):
         )
         domain = [("id", "in", lines.ids), ("backorder_is_late", "=", True)]
         SaleLine = self.env["sale.order.line"]
-        groups = dict(SaleLine._read_group(domain, ["backorder_vendor_id"], ["__count"]))
+        groups = dict(
+            SaleLine._read_group(domain, ["backorder_vendor_id"], ["__count"])
+        )
         self.assertEqual(groups, {self.vendor: 1, self.vendor_2: 1})
         weeks = SaleLine._read_group(
             domain, ["backorder_customer_date:week"], ["__count"]
