@@ -26,6 +26,7 @@
         "views/backorder_po_link_views.xml",
         "views/purchase_order_views.xml",
         "views/sale_order_views.xml",
+        "views/sale_order_line_late_views.xml",
         "views/stock_warehouse_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",

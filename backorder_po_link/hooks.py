@@ -1,5 +1,6 @@
 # Copyright 2026 backorder_po_link contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import Command
 from odoo.tools.sql import column_exists, create_column
 
 
@@ -14,7 +15,12 @@ def pre_init_hook(env):
 
 
 def uninstall_hook(env):
-    """The guard's functions and its scratch table are not Odoo models."""
+    """The guard's functions and its scratch table are not Odoo models;
+    Purchase > Reporting is again for purchase managers only."""
+    menu = env.ref("purchase.purchase_report_main", raise_if_not_found=False)
+    group = env.ref("purchase.group_purchase_user", raise_if_not_found=False)
+    if menu and group:
+        menu.groups_id = [Command.unlink(group.id)]
     env.cr.execute(
         """
         DROP FUNCTION IF EXISTS backorder_po_link_check_totals() CASCADE;

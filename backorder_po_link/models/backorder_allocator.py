@@ -848,12 +848,13 @@ class BackorderAllocator(models.AbstractModel):
                     sale_line_id, purchase_line_id, quantity, state, origin,
                     date_linked, sale_order_id, purchase_order_id, product_id,
                     partner_id, vendor_id, company_id, expected_date, is_firm,
+                    expected_date_linked,
                     create_uid, create_date, write_uid, write_date)
                 SELECT p.sale_line_id, p.purchase_line_id, p.quantity, 'linked',
                        %(origin)s, %(now)s, sol.order_id, pol.order_id,
                        sol.product_id, so.partner_id, po.partner_id,
                        sol.company_id, pol.date_planned,
-                       p.sale_line_id = ANY(%(firm_ids)s),
+                       p.sale_line_id = ANY(%(firm_ids)s), pol.date_planned,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM unnest(%(sale_ids)s::int[], %(po_line_ids)s::int[],
                               %(quantities)s::numeric[]) WITH ORDINALITY

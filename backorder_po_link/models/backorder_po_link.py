@@ -97,6 +97,38 @@ class BackorderPoLink(models.Model):
         store=True,
         string="Expected Arrival",
     )
+    # Dates that learn: the promise as it was made, the goods' real arrival.
+    expected_date_linked = fields.Datetime(
+        string="Expected When Linked",
+        readonly=True,
+        help="The purchase's expected arrival when the link was made; the "
+        "expected arrival itself moves with the purchase order.",
+    )
+    date_received = fields.Datetime(
+        string="Received On",
+        readonly=True,
+        help="When the goods of this link were received.",
+    )
+    receipt_delay_days = fields.Float(
+        string="Delay (Days)",
+        digits=(16, 2),
+        compute="_compute_receipt_delay_days",
+        store=True,
+        aggregator="avg",
+        help="Days between the expected arrival when linked and the real "
+        "receipt (negative: early).",
+    )
+    date_told = fields.Datetime(
+        string="Date Told to Customer",
+        readonly=True,
+        help="The expected date the last email to the customer about this link gave.",
+    )
+    customer_date = fields.Datetime(
+        string="Customer Expected Date",
+        compute="_compute_customer_date",
+        help="The date customers are told: the expected arrival, plus the "
+        "vendor's learned delay when the company learns expected dates.",
+    )
 
     is_firm = fields.Boolean(
         string="Firm",
@@ -195,6 +227,26 @@ class BackorderPoLink(models.Model):
                 po=link.purchase_order_id.name or "",
                 qty=link.quantity,
                 product=link.product_id.display_name or "",
+            )
+
+    @api.depends("date_received", "expected_date_linked")
+    def _compute_receipt_delay_days(self):
+        for link in self:
+            if link.date_received and link.expected_date_linked:
+                delta = link.date_received - link.expected_date_linked
+                link.receipt_delay_days = delta.total_seconds() / 86400
+            else:
+                link.receipt_delay_days = 0.0
+
+    @api.depends(
+        "expected_date",
+        "vendor_id.backorder_vendor_delay_days",
+        "company_id.backorder_eta_learn",
+    )
+    def _compute_customer_date(self):
+        for link in self:
+            link.customer_date = link.company_id._backorder_customer_date(
+                link.expected_date, link.vendor_id
             )
 
     @api.constrains("sale_line_id", "purchase_line_id", "quantity", "state")
@@ -297,6 +349,12 @@ class BackorderPoLink(models.Model):
             # A link made by hand is a firm promise.
             vals.setdefault("is_firm", vals.get("origin", "manual") == "manual")
             self._check_quantity_vals(vals)
+            if vals.get("purchase_line_id") and "expected_date_linked" not in vals:
+                vals["expected_date_linked"] = (
+                    self.env["purchase.order.line"]
+                    .browse(vals["purchase_line_id"])
+                    .date_planned
+                )
         links = super().create(vals_list)
         links._check_manual_lines()
         links._store_totals()

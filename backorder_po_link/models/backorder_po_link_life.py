@@ -9,7 +9,7 @@ is told to the reactions listed in :meth:`_reactions`: the chatter notes
 This file also holds the one writer of the lines' stored linked quantities.
 """
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL, float_compare
 
 from .backorder_rules import OPEN_MOVE_STATES
@@ -68,8 +68,20 @@ class BackorderPoLink(models.Model):
 
     def _mark_received(self, quantity):
         received = self._split_off(quantity, "received")
+        received.date_received = fields.Datetime.now()
+        # What the vendor's receipts taught is read again.
+        self.env["res.partner"].invalidate_model(["backorder_vendor_delay_days"])
+        self.invalidate_model(["customer_date"])
         received._on_received()
         return received
+
+    def _mark_told(self):
+        """The customer was just emailed the date of these links (those
+        still awaiting receipt): remember it, the date a late promise is
+        measured against when the order has no commitment date."""
+        for link in self.filtered(lambda link: link.state == "linked"):
+            link.date_told = link.customer_date
+        self.flush_recordset(["date_told"])
 
     def _mark_done(self, quantity):
         """Links (oldest first) delivered in ``quantity``, partly for the last.

@@ -10,6 +10,8 @@ on Odoo's own schema (units of measure, their field names) lives in this file
 and in ``backorder_rules_deposit.py``.
 """
 
+from datetime import timedelta
+
 from odoo import api, models
 from odoo.tools import SQL
 
@@ -18,6 +20,11 @@ OPEN_MOVE_STATES = ("waiting", "confirmed", "partially_available", "assigned")
 
 # Links that count against both lines: awaiting receipt, or received.
 ACTIVE_LINK_STATES = ("linked", "received")
+
+# Expected dates that learn: a vendor's receipts of the last days, and how
+# many of them it takes before its median delay counts.
+ETA_LEARN_DAYS = 90
+ETA_LEARN_MIN_RECEIPTS = 5
 
 # Quantities are compared and linked in multiples of the product's rounding;
 # sums of such multiples may carry float noise below this.
@@ -219,8 +226,11 @@ class BackorderRules(models.AbstractModel):
         if sale_line_ids is not None:
             start = SQL(
                 "SELECT m.sale_line_id, m.id FROM stock_move m"
-                " WHERE m.sale_line_id = ANY(%s) AND m.state != 'cancel'",
-                list(sale_line_ids),
+                " WHERE %s AND m.state != 'cancel'",
+                # The ids, or a query selecting them.
+                SQL("m.sale_line_id IN (%s)", sale_line_ids)
+                if isinstance(sale_line_ids, SQL)
+                else SQL("m.sale_line_id = ANY(%s)", list(sale_line_ids)),
             )
             step = SQL(
                 "SELECT chain.line_id, rel.move_orig_id FROM chain"
@@ -595,4 +605,144 @@ class BackorderRules(models.AbstractModel):
             line_uom=self._line_uom_join_sql(),
             sale_product=self._product_uom_join_sql(SQL("sol.product_id")),
             purchase_product=self._product_uom_join_sql(SQL("pol.product_id")),
+        )
+
+    # ------------------------------------------------------------------
+    # Dates: what customers are told, late promises, vendors' delays
+    # ------------------------------------------------------------------
+    @api.model
+    def _vendor_delay_query(self, vendor_ids_query, today):
+        """``(vendor_id, delay)``: for the vendors ``vendor_ids_query``
+        selects, the median delay in days (``receipt_delay_days``) of their
+        links received in the ``ETA_LEARN_DAYS`` days before ``today``;
+        vendors with fewer than ``ETA_LEARN_MIN_RECEIPTS`` receipts are left
+        out (nothing learned). A receipt is a purchase line received at one
+        moment against one promised date: the parts a link is split into
+        (delivered in part) count once, so do the backorders it served."""
+        return SQL(
+            """
+            SELECT r.vendor_id,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY r.delay)::float8 AS delay
+              FROM (SELECT DISTINCT rl.vendor_id, rl.purchase_line_id,
+                           rl.expected_date_linked, rl.date_received,
+                           rl.receipt_delay_days AS delay
+                      FROM backorder_po_link rl
+                     WHERE rl.vendor_id IN (%(vendor_ids)s)
+                       AND rl.date_received > %(since)s
+                       AND rl.date_received <= %(today)s
+                       AND rl.expected_date_linked IS NOT NULL) r
+          GROUP BY r.vendor_id
+            HAVING COUNT(*) >= %(min_receipts)s
+            """,
+            vendor_ids=vendor_ids_query,
+            since=today - timedelta(days=ETA_LEARN_DAYS),
+            today=today,
+            min_receipts=ETA_LEARN_MIN_RECEIPTS,
+        )
+
+    @api.model
+    def _customer_date_sql(self, expected, delay, learn):
+        """The date customers are told for goods expected on ``expected``:
+        that date, plus the vendor's learned ``delay`` in days (never less)
+        when ``learn`` (the company's ``backorder_eta_learn``) holds.
+        ``res.company._backorder_customer_date`` in Python."""
+        return SQL(
+            "(%(expected)s + CASE WHEN %(learn)s"
+            " THEN GREATEST(COALESCE(%(delay)s, 0), 0) * INTERVAL '1 day'"
+            " ELSE INTERVAL '0 days' END)",
+            expected=expected,
+            delay=delay,
+            learn=learn,
+        )
+
+    @api.model
+    def _line_customer_date_sql(self, sale_line_id, today):
+        """The latest date the customer is told for what sales line
+        ``sale_line_id`` (an SQL expression) awaits from its links, as an
+        expression (the late list's graph groups by its week)."""
+        return SQL(
+            """(SELECT MAX(%(customer_date)s)
+                  FROM backorder_po_link l
+                  JOIN res_company c ON c.id = l.company_id
+                 WHERE l.sale_line_id = %(line)s AND l.state = 'linked')""",
+            customer_date=self._customer_date_sql(
+                SQL("l.expected_date"),
+                SQL(
+                    "(SELECT vd.delay FROM (%s) vd(vendor_id, delay))",
+                    self._vendor_delay_query(SQL("SELECT l.vendor_id"), today),
+                ),
+                SQL("c.backorder_eta_learn"),
+            ),
+            line=sale_line_id,
+        )
+
+    @api.model
+    def _line_vendor_sql(self, sale_line_id):
+        """The vendor of the latest expected link awaiting receipt of sales
+        line ``sale_line_id`` (an SQL expression), as an expression (the late
+        list groups by it)."""
+        return SQL(
+            """(SELECT l.vendor_id FROM backorder_po_link l
+                 WHERE l.sale_line_id = %s AND l.state = 'linked'
+              ORDER BY l.expected_date DESC NULLS LAST, l.id DESC LIMIT 1)""",
+            sale_line_id,
+        )
+
+    @api.model
+    def _late_sale_line_query(self, today, sale_line_ids=None, learn=True):
+        """``(sale_line_id)``: the late promises among the sales lines of
+        confirmed orders (those of ``sale_line_ids`` when given): a line
+        still waiting on links (awaiting receipt) or on Odoo's own purchase
+        for it (on order, dropship) whose customer-facing expected date
+        falls on a later day than the order's commitment date, else than the
+        date the customer was last told by email (kept on the link,
+        ``date_told``; none for Odoo's own purchases). ``learn`` false: no
+        company learns expected dates, no vendor delay is read."""
+        ids = list(sale_line_ids) if sale_line_ids is not None else None
+        return SQL(
+            """
+            WITH waiting AS (
+                SELECT l.sale_line_id, l.expected_date AS expected,
+                       l.vendor_id, l.company_id, l.date_told AS told
+                  FROM backorder_po_link l
+                 WHERE l.state = 'linked' %(link_filter)s
+             UNION ALL
+                SELECT own.sale_line_id, pol.date_planned, po.partner_id,
+                       pol.company_id, NULL
+                  FROM (%(own)s) own(sale_line_id, purchase_line_id)
+                  JOIN purchase_order_line pol ON pol.id = own.purchase_line_id
+                  JOIN purchase_order po ON po.id = pol.order_id
+                 WHERE pol.qty_received < pol.product_qty
+            ),
+            delays AS (%(delays)s)
+            SELECT DISTINCT w.sale_line_id
+              FROM waiting w
+              JOIN sale_order_line sol ON sol.id = w.sale_line_id
+              JOIN sale_order so ON so.id = sol.order_id
+              JOIN res_company c ON c.id = w.company_id
+         LEFT JOIN delays d ON d.vendor_id = w.vendor_id
+             WHERE so.state = 'sale'
+               AND %(customer_date)s::date
+                   > COALESCE(so.commitment_date, w.told)::date
+            """,
+            link_filter=SQL("AND l.sale_line_id = ANY(%s)", ids)
+            if ids is not None
+            else SQL(),
+            own=self._own_purchase_query(
+                sale_line_ids=SQL(
+                    """SELECT osol.id FROM sale_order_line osol
+                         JOIN sale_order oso ON oso.id = osol.order_id
+                        WHERE oso.state = 'sale'
+                          AND oso.commitment_date IS NOT NULL %s""",
+                    SQL("AND osol.id = ANY(%s)", ids) if ids is not None else SQL(),
+                )
+            ),
+            delays=self._vendor_delay_query(
+                SQL("SELECT DISTINCT vendor_id FROM waiting"), today
+            )
+            if learn
+            else SQL("SELECT NULL::int AS vendor_id, NULL::float8 AS delay"),
+            customer_date=self._customer_date_sql(
+                SQL("w.expected"), SQL("d.delay"), SQL("c.backorder_eta_learn")
+            ),
         )

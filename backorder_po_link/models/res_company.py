@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The company settings of the rules and automations (all off by default)."""
 
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -113,6 +115,12 @@ class ResCompany(models.Model):
         help="A scheduled run creates or updates draft RFQs for what backorders "
         "still need (Backorders to Purchase).",
     )
+    backorder_eta_learn = fields.Boolean(
+        string="Expected Dates That Learn",
+        help="Customer-facing expected dates (emails, portal, the sales line's "
+        "badge) add the vendor's usual delay, learned from its receipts, to "
+        'the purchase order\'s date, and say "expected around".',
+    )
 
     @api.constrains(
         "backorder_min_deposit_percent",
@@ -162,6 +170,17 @@ class ResCompany(models.Model):
         """Re-linking after a change runs where the company links backorders."""
         self.ensure_one()
         return bool(self._backorder_linking_companies())
+
+    def _backorder_customer_date(self, date, vendor):
+        """The date a customer of this company is told for goods ``vendor``
+        expects to deliver on ``date``: that date, plus the vendor's learned
+        delay (never less) when the company learns expected dates
+        (``backorder.rules._customer_date_sql`` in SQL)."""
+        self.ensure_one()
+        if not date or not self.backorder_eta_learn:
+            return date
+        delay = max(vendor.sudo().backorder_vendor_delay_days, 0.0)
+        return date + timedelta(days=delay)
 
     def _backorder_template(self, event):
         """The email template of ``event`` for this company."""

@@ -60,6 +60,9 @@ class ResConfigSettings(models.TransientModel):
     backorder_auto_rfq = fields.Boolean(
         related="company_id.backorder_auto_rfq", readonly=False
     )
+    backorder_eta_learn = fields.Boolean(
+        related="company_id.backorder_eta_learn", readonly=False
+    )
 
     backorder_auto_link_nightly = fields.Boolean(
         string="Auto-Link Backorders Every Night",

@@ -171,6 +171,8 @@ class SaleOrder(models.Model):
                 subtype_xmlid="mail.mt_comment",
                 partner_ids=order.partner_id.ids,
             )
+            if event != "ready":
+                links._mark_told()
 
     # ------------------------------------------------------------------
     # The salesperson's activity when supply breaks
@@ -336,9 +338,7 @@ class SaleOrder(models.Model):
                 sale_line.product_id,
                 sum(line_links.mapped("quantity")),
                 sale_line.product_id.uom_id,
-                date=format_date(
-                    order.env, max(line_links.mapped("expected_date")), lang_code=lang
-                ),
+                date=order._backorder_date_text(line_links, lang),
             )
             for sale_line, line_links in links.grouped("sale_line_id").items()
         ]
@@ -352,14 +352,39 @@ class SaleOrder(models.Model):
         )
         rows += [
             order._backorder_own_purchase_row(
-                sale_line,
-                format_date(
-                    order.env, sale_line.backorder_expected_date, lang_code=lang
-                ),
+                sale_line, order._backorder_own_date_text(sale_line, lang)
             )
             for sale_line in own_lines
         ]
         return rows
+
+    def _backorder_date_text(self, links, lang=None):
+        """The expected date of ``links`` as the customer reads it: the
+        latest, plain; when the company learns expected dates, the latest
+        date customers are told, "expected around"."""
+        if not self.company_id.backorder_eta_learn:
+            return format_date(
+                self.env, max(links.mapped("expected_date")), lang_code=lang
+            )
+        return self.env._(
+            "expected around %(date)s",
+            date=format_date(
+                self.env, max(links.mapped("customer_date")), lang_code=lang
+            ),
+        )
+
+    def _backorder_own_date_text(self, sale_line, lang=None):
+        """The same for a line that Odoo's own purchase serves."""
+        if not self.company_id.backorder_eta_learn:
+            return format_date(
+                self.env, sale_line.backorder_expected_date, lang_code=lang
+            )
+        return self.env._(
+            "expected around %(date)s",
+            date=format_date(
+                self.env, sale_line.backorder_customer_date, lang_code=lang
+            ),
+        )
 
     def _backorder_own_purchase_row(self, sale_line, date, **columns):
         """The row of a line that Odoo's own purchase serves: what is left to
@@ -400,7 +425,6 @@ class SaleOrder(models.Model):
         ):
             state_links = active.filtered(lambda link, s=state: link.state == s)
             if state_links:
-                date = max(state_links.mapped("expected_date"))
                 rows.append(
                     _row(
                         self.env,
@@ -408,7 +432,9 @@ class SaleOrder(models.Model):
                         sum(state_links.mapped("quantity")),
                         line.product_id.uom_id,
                         status=label,
-                        date=format_date(self.env, date) if state == "linked" else "",
+                        date=self._backorder_date_text(state_links)
+                        if state == "linked"
+                        else "",
                     )
                 )
         if not active and line.backorder_status == "linked":
@@ -416,7 +442,7 @@ class SaleOrder(models.Model):
             rows.append(
                 self._backorder_own_purchase_row(
                     line,
-                    format_date(self.env, line.backorder_expected_date),
+                    self._backorder_own_date_text(line),
                     status=self.env._("On order"),
                 )
             )

@@ -63,6 +63,31 @@ class SaleOrderLine(models.Model):
         help="Where the missing goods of this line stand, with the expected "
         "arrival of those on order.",
     )
+    backorder_customer_date = fields.Datetime(
+        string="Expected (Customer)",
+        compute="_compute_backorder_customer_date",
+        help="The expected arrival the customer is told: the latest of the "
+        "purchases this line awaits, plus the vendor's learned delay when the "
+        "company learns expected dates.",
+    )
+    backorder_vendor_id = fields.Many2one(
+        "res.partner",
+        string="Awaited Vendor",
+        compute="_compute_backorder_customer_date",
+        search="_search_backorder_vendor_id",
+        help="The vendor of the latest expected purchase this line awaits.",
+    )
+    backorder_commitment_date = fields.Datetime(
+        related="order_id.commitment_date", string="Commitment Date"
+    )
+    backorder_is_late = fields.Boolean(
+        string="Late Backorder",
+        compute="_compute_backorder_is_late",
+        search="_search_backorder_is_late",
+        help="Still waiting on purchases expected (as the customer is told) "
+        "after the order's commitment date, or, without one, after the date "
+        "the customer was last emailed.",
+    )
 
     def write(self, vals):
         previous_qty = {}
@@ -163,11 +188,19 @@ class SaleOrderLine(models.Model):
             line.backorder_status = status
             label = labels.get(status, "")
             if status == "linked" and line.backorder_expected_date:
-                label = line.env._(
-                    "On order: %(date)s",
-                    date=format_date(line.env, line.backorder_expected_date),
-                )
+                label = line._backorder_on_order_label()
             line.backorder_badge = label
+
+    def _backorder_on_order_label(self):
+        if self.company_id.backorder_eta_learn and self.backorder_customer_date:
+            return self.env._(
+                "On order: expected around %(date)s",
+                date=format_date(self.env, self.backorder_customer_date),
+            )
+        return self.env._(
+            "On order: %(date)s",
+            date=format_date(self.env, self.backorder_expected_date),
+        )
 
     def action_backorder_link_purchase(self):
         """Open the manual link form with this line filled in."""
@@ -240,3 +273,116 @@ class SaleOrderLine(models.Model):
                 sale_line_id, PurchaseLine
             ) | PurchaseLine.browse(pol_id)
         return own
+
+    @api.depends(
+        "backorder_link_ids.customer_date",
+        "backorder_link_ids.state",
+        "backorder_expected_date",
+    )
+    def _compute_backorder_customer_date(self):
+        """What the customer is told and from whom it comes: the latest link
+        awaiting receipt, else Odoo's own purchase for the line."""
+        own = None
+        for line in self:
+            links = line.backorder_link_ids.filtered(
+                lambda link: link.state == "linked" and link.customer_date
+            )
+            if links:
+                latest = links.sorted(lambda link: (link.customer_date, link.id))[-1]
+                date, vendor = latest.customer_date, latest.vendor_id
+            elif line.backorder_expected_date:
+                if own is None:
+                    own = self._backorder_own_purchase_lines()
+                date, vendor = line._backorder_own_customer_date(own.get(line.id))
+            else:
+                date, vendor = False, self.env["res.partner"]
+            line.backorder_customer_date = date
+            line.backorder_vendor_id = vendor
+
+    def _backorder_own_customer_date(self, purchase_lines):
+        """``(date, vendor)`` of the latest awaited of Odoo's own purchase
+        lines for this line, as the customer is told."""
+        dates = [
+            (
+                self.company_id._backorder_customer_date(
+                    pol.date_planned, pol.partner_id
+                ),
+                pol,
+            )
+            for pol in (purchase_lines or [])
+            if pol.qty_received < pol.product_qty and pol.date_planned
+        ]
+        if not dates:
+            return False, self.env["res.partner"]
+        date, pol = max(dates, key=lambda pair: (pair[0], pair[1].id))
+        return date, pol.partner_id
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """The late list groups by the customer-facing expected date and the
+        vendor (``backorder.rules``), computed fields both."""
+        rules = self.env["backorder.rules"]
+        if fname in ("backorder_customer_date", "backorder_vendor_id"):
+            if flush:
+                self.env["backorder.po.link"].flush_model()
+            line_id = SQL.identifier(alias, "id")
+            if fname == "backorder_vendor_id":
+                return rules._line_vendor_sql(line_id)
+            return rules._line_customer_date_sql(line_id, fields.Datetime.now())
+        return super()._field_to_sql(alias, fname, query, flush)
+
+    def _search_backorder_vendor_id(self, operator, value):
+        """The lines awaiting goods of these vendors, through their links."""
+        return [
+            (
+                "backorder_link_ids",
+                "any",
+                [("state", "=", "linked"), ("vendor_id", operator, value)],
+            )
+        ]
+
+    def _compute_backorder_is_late(self):
+        ids = [line_id for line_id in self._origin.ids if line_id]
+        late = set()
+        if ids:
+            self._backorder_flush_dates()
+            late = {
+                row[0]
+                for row in self.env.execute_query(
+                    self.env["backorder.rules"]._late_sale_line_query(
+                        fields.Datetime.now(),
+                        sale_line_ids=ids,
+                        learn=self._backorder_any_company_learns(),
+                    )
+                )
+            }
+        for line in self:
+            line.backorder_is_late = line._origin.id in late
+
+    def _search_backorder_is_late(self, operator, value):
+        """The late promises (``backorder.rules._late_sale_line_query``) in
+        one query; only ``= True`` / ``= False`` (and ``!=``) are supported."""
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(
+                self.env._("Late backorders can only be searched as true or false.")
+            )
+        self._backorder_flush_dates()
+        query = self.env["backorder.rules"]._late_sale_line_query(
+            fields.Datetime.now(), learn=self._backorder_any_company_learns()
+        )
+        late = (operator == "=") == value
+        return [("id", "in" if late else "not in", SQL("(%s)", query))]
+
+    def _backorder_flush_dates(self):
+        for model in BACKORDER_READS + (
+            "purchase.order",
+            "purchase.order.line",
+            "res.company",
+        ):
+            self.env[model].flush_model()
+
+    def _backorder_any_company_learns(self):
+        return bool(
+            self.env["res.company"]
+            .sudo()
+            .search_count([("backorder_eta_learn", "=", True)], limit=1)
+        )

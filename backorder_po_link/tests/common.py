@@ -3,6 +3,8 @@
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command, fields
 from odoo.tests import Form, TransactionCase, new_test_user
 
@@ -135,6 +137,35 @@ class BackorderCommon(TransactionCase):
             else:
                 wizard.process_cancel_backorder()
         return picking
+
+    def _receive_with_delays(self, delays, days_ago=30, vendor=None):
+        """Receipts of ``vendor`` (default: the test vendor) that came
+        ``delays`` days each after the arrival promised when they were
+        linked: one backorder of as many units is linked, on ``days_ago``
+        days back, to one purchase of one unit per delay, expected two days
+        later; each receipt is validated (as the warehouse does) that many
+        days late. Returns the sales order and the purchase orders."""
+        product = self._create_product(f"Learning Stool {len(delays)}/{days_ago}")
+        start = fields.Datetime.now() - timedelta(days=days_ago)
+        with freeze_time(start):
+            order = self._create_so([(product, len(delays))])
+            purchases = [
+                self._create_po(
+                    [(product, 1)],
+                    days_ahead=2,
+                    partner_id=(vendor or self.vendor).id,
+                )
+                for _delay in delays
+            ]
+        for purchase, delay in zip(purchases, delays, strict=True):
+            with freeze_time(start + timedelta(days=2 + delay)):
+                self._validate_picking(purchase.picking_ids)
+        return order, purchases
+
+    def _commit(self):
+        """What a commit runs before writing: the queued notifications."""
+        self.env.cr.precommit.run()
+        self.env.flush_all()
 
     @classmethod
     def _put_in_stock(cls, product, quantity, location=None):

@@ -134,6 +134,17 @@ class TestRoleTours(DemoScreensCase):
         self.assertTrue(self.company.backorder_auto_rfq)
         self.assertScreenshot("settings")
 
+    def test_salesperson_sees_late_backorders(self):
+        late = self.env.ref("backorder_po_link.demo_so_atelier_late").order_line
+        self.assertTrue(late.backorder_is_late)
+        self.assertFalse(self.so_harbor.order_line.filtered("backorder_is_late"))
+        self._tour(
+            "/odoo/action-backorder_po_link.action_late_backorders",
+            "backorder_po_link_late_tour",
+            "bo_manager",
+        )
+        self.assertScreenshot("late_backorders")
+
     def test_manager_links_and_unlinks_by_hand(self):
         # An order confirmed while linking on confirmation is off: its two
         # tables wait, unlinked, while the Steelline PO has three free.
