@@ -11,6 +11,11 @@ AUTOMATIONS = {
     "backorder_notify_customer": True,
     "backorder_notify_ready": True,
     "backorder_auto_rfq": True,
+    "backorder_notify_salesperson": True,
+    "backorder_allocation_order": "priority",
+    "backorder_firm_when_deposit_met": True,
+    "backorder_reallocate_to_priority": True,
+    "backorder_eta_learn": True,
 }
 env["res.company"].search([]).write(AUTOMATIONS)
 for field_name, value in AUTOMATIONS.items():
