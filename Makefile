@@ -1,10 +1,14 @@
 # backorder_po_link: developer commands. See README.md.
 SHELL := /bin/bash
-export ODOO_SRC ?= $(HOME)/.cache/odoo/18.0
+# ODOO_SERIES=19.0 runs any command below against Odoo 19.0 (its own source in
+# ~/.cache/odoo/19.0, venv .venv-19.0, build folder .build/19.0, databases
+# *_19); the default is 18.0. ODOO_SRC points at another source tree.
+export ODOO_SERIES ?= 18.0
 
 .PHONY: help venv demo demo-reset test test-bootstrap test-core test-core-baseline lint wheel audit load bench i18n layout clean
 
 help:
+	@echo "(any of them with ODOO_SERIES=19.0 runs against Odoo 19.0; the default is 18.0)"
 	@echo "make demo                 serve Odoo with the addon and demo data on http://localhost:8069"
 	@echo "make demo-reset           rebuild the demo database, then serve it"
 	@echo "make test                 the whole test suite on a fresh database"
@@ -65,4 +69,4 @@ layout:
 	@python3 tools/layout.py
 
 clean:
-	rm -rf .build .coverage
+	rm -rf .build .coverage .coverage.*

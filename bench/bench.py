@@ -832,11 +832,13 @@ def main():
     print()
     print(table)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{datetime.date.today().isoformat()}.md").write_text(table)
-    (RESULTS / "latest.json").write_text(json.dumps(figures, indent=2) + "\n")
-    print(
-        f"written to {RESULTS / (datetime.date.today().isoformat() + '.md')} and latest.json"
-    )
+    # Figures of Odoo 19.0 (tools/bench.sh passes ODOO_SERIES) beside 18.0's.
+    series = os.environ.get("ODOO_SERIES", "18.0")
+    suffix = "" if series == "18.0" else f"-{series}"
+    md = RESULTS / f"{datetime.date.today().isoformat()}{suffix}.md"
+    md.write_text(table)
+    (RESULTS / f"latest{suffix}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"written to {md} and latest{suffix}.json")
     return 0
 
 

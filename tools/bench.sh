@@ -29,7 +29,7 @@ PY
     return
   fi
   fresh_db "$db" no "sale_stock,purchase_stock"
-  odoo_install "$db" backorder_po_link "$BUILD/bench-install-$db.log" --without-demo=all
+  odoo_install "$db" backorder_po_link "$BUILD/bench-install-$db.log" "$NO_DEMO"
   write_conf "$BUILD/$db.conf" "$db" 8189
   "$VENV/bin/python" "$here/bench/bench.py" -c "$BUILD/$db.conf" --db "$db" --generate "$n"
 }

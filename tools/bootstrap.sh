@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Provision everything `make demo` / `make test` need, idempotently:
-#   - Odoo 18.0 source in $ODOO_SRC (shallow clone of the official branch when missing),
+# Provision everything `make demo` / `make test` need, idempotently, for the
+# Odoo series ODOO_SERIES (18.0, the default, or 19.0; see tools/common.sh):
+#   - Odoo source of that series in $ODOO_SRC (shallow clone of the official branch when missing),
 #   - a virtualenv in $VENV with Odoo's requirements, Odoo (editable) and the dev tools,
 #   - a check that PostgreSQL answers.
 # A second run costs about a second: each step is skipped when its stamp is newer
 # than its inputs.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/18.0}"
+source "$(dirname "$0")/common.sh"  # ODOO_SERIES, ODOO_SRC, VENV
 ODOO_REPO="${ODOO_REPO:-https://github.com/odoo/odoo.git}"
-VENV="${VENV:-$here/.venv}"
 PYTHON="${PYTHON:-python3.11}"
+S="$ODOO_SERIES"
+# OCA queue_job of the series (used by backorder_po_link_queue).
+case "$S" in
+  18.0) QUEUE_JOB='odoo-addon-queue_job==18.0.4.1.2.2' ;;
+  19.0) QUEUE_JOB='odoo-addon-queue_job==19.0.2.4.0.1' ;;
+esac
 
 say() { printf '[bootstrap] %s\n' "$*" >&2; }
 die() { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -19,14 +24,14 @@ die() { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }
 # --- Odoo source --------------------------------------------------------------
 # Only ever removes what it created itself: a folder that exists is never
 # cloned into unless it is empty, and never deleted.
-src_help="point ODOO_SRC at an Odoo 18.0 source tree or an empty/nonexistent folder"
+src_help="point ODOO_SRC at an Odoo $S source tree or an empty/nonexistent folder"
 if [ ! -f "$ODOO_SRC/odoo/release.py" ]; then
   if [ -L "$ODOO_SRC" ] && [ ! -e "$ODOO_SRC" ]; then
     die "ODOO_SRC=$ODOO_SRC is a link to nothing; $src_help"
   elif [ -e "$ODOO_SRC" ] && [ ! -d "$ODOO_SRC" ]; then
     die "ODOO_SRC=$ODOO_SRC exists but is not a folder (no odoo/release.py in it); $src_help"
   elif [ -d "$ODOO_SRC" ] && [ -n "$(ls -A "$ODOO_SRC")" ]; then
-    die "ODOO_SRC=$ODOO_SRC exists but holds no Odoo 18.0 (no odoo/release.py); $src_help"
+    die "ODOO_SRC=$ODOO_SRC exists but holds no Odoo $S (no odoo/release.py); $src_help"
   fi
   # The folders this step creates, outermost first: only these are removed
   # when the clone fails (an empty ODOO_SRC that was there stays, emptied of
@@ -37,9 +42,9 @@ if [ ! -f "$ODOO_SRC/odoo/release.py" ]; then
     created=("$dir" "${created[@]}")
     dir="$(dirname "$dir")"
   done
-  say "No Odoo source in $ODOO_SRC: cloning the official 18.0 branch (shallow) from $ODOO_REPO."
+  say "No Odoo source in $ODOO_SRC: cloning the official $S branch (shallow) from $ODOO_REPO."
   mkdir -p "$(dirname "$ODOO_SRC")"
-  if ! git clone --depth 1 --branch 18.0 "$ODOO_REPO" "$ODOO_SRC"; then
+  if ! git clone --depth 1 --branch "$S" "$ODOO_REPO" "$ODOO_SRC"; then
     if [ "${#created[@]}" -gt 0 ]; then
       rm -rf "$ODOO_SRC"
       for (( i = ${#created[@]} - 1; i >= 0; i-- )); do
@@ -48,21 +53,21 @@ if [ ! -f "$ODOO_SRC/odoo/release.py" ]; then
     elif [ -d "$ODOO_SRC" ]; then
       find "$ODOO_SRC" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
     fi
-    die "Odoo 18.0 source is missing from ODOO_SRC=$ODOO_SRC and could not be cloned from $ODOO_REPO.
+    die "Odoo $S source is missing from ODOO_SRC=$ODOO_SRC and could not be cloned from $ODOO_REPO.
   Provide it yourself, then run this again:
-    git clone --depth 1 --branch 18.0 https://github.com/odoo/odoo.git $ODOO_SRC
-  or point ODOO_SRC at an existing Odoo 18.0 checkout: make test ODOO_SRC=/path/to/odoo"
+    git clone --depth 1 --branch $S https://github.com/odoo/odoo.git $ODOO_SRC
+  or point ODOO_SRC at an existing Odoo $S checkout: make test ODOO_SRC=/path/to/odoo"
   fi
 fi
-if ! grep -q "version_info = (18, 0" "$ODOO_SRC/odoo/release.py"; then
+if ! grep -q "version_info = (${S%.0}, 0" "$ODOO_SRC/odoo/release.py"; then
   found="$(grep -o -m 1 'version_info = ([^)]*)' "$ODOO_SRC/odoo/release.py" || true)"
-  die "ODOO_SRC=$ODOO_SRC holds no Odoo 18.0 (odoo/release.py says ${found:-no version_info}); $src_help"
+  die "ODOO_SRC=$ODOO_SRC holds no Odoo $S (odoo/release.py says ${found:-no version_info}); $src_help"
 fi
 
 # --- virtualenv ---------------------------------------------------------------
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-  || say "warning: $("$PYTHON" --version) found; Odoo 18 is tested here with Python 3.11."
+  || say "warning: $("$PYTHON" --version) found; Odoo $S is tested here with Python 3.11."
 if [ ! -x "$VENV/bin/python" ]; then
   say "Creating virtualenv $VENV"
   "$PYTHON" -m venv "$VENV"
@@ -93,8 +98,22 @@ fi
 # editable source install above; its one other requirement, requests, is in
 # Odoo's requirements. The wheel puts it in site-packages/odoo/addons/queue_job.
 if ! compgen -G "$VENV/lib/python3*/site-packages/odoo/addons/queue_job/__manifest__.py" >/dev/null; then
-  say "Installing OCA queue_job 18.0 into $VENV"
-  "${pip[@]}" --no-deps 'odoo-addon-queue_job==18.0.4.1.2.2'
+  say "Installing OCA queue_job $S into $VENV"
+  "${pip[@]}" --no-deps "$QUEUE_JOB"
+fi
+# Installed --no-deps: the Python packages its manifest needs (queue_job 19.0
+# added openupgradelib), those not importable yet.
+missing="$("$VENV/bin/python" - <<'PY'
+import ast, glob, importlib.util, sys
+manifest = glob.glob(f"{sys.prefix}/lib/python3*/site-packages/odoo/addons/queue_job/__manifest__.py")[0]
+deps = ast.literal_eval(open(manifest).read()).get("external_dependencies", {}).get("python", [])
+print(" ".join(d for d in deps if importlib.util.find_spec(d) is None))
+PY
+)"
+if [ -n "$missing" ]; then
+  say "Installing what OCA queue_job needs: $missing"
+  # shellcheck disable=SC2086
+  "${pip[@]}" $missing
 fi
 
 # --- PostgreSQL ---------------------------------------------------------------

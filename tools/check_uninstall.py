@@ -7,14 +7,24 @@ from odoo import Command
 
 module = env["ir.module.module"].search([("name", "=", "backorder_po_link")])
 assert module.state == "installed", module.state
-# The stored columns the addon added to other models' tables.
+# The stored columns the addon added to other models' tables: its fields that
+# no other module also declares (Odoo 19.0 records the ``id`` of every model
+# a module extends under that module too; uninstalling keeps those).
 ours = []
-for data in env["ir.model.data"].search(
+Data = env["ir.model.data"]
+for data in Data.search(
     [("module", "=", "backorder_po_link"), ("model", "=", "ir.model.fields")]
 ):
     field = env["ir.model.fields"].browse(data.res_id)
     model = env.get(field.model)
-    if model is not None and field.store and field.ttype != "one2many":
+    shared = Data.search_count(
+        [
+            ("model", "=", "ir.model.fields"),
+            ("res_id", "=", field.id),
+            ("module", "!=", "backorder_po_link"),
+        ]
+    )
+    if model is not None and not shared and field.store and field.ttype != "one2many":
         if field.ttype == "many2many":
             ours.append((model._fields[field.name].relation, None))
         else:

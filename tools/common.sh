@@ -1,11 +1,36 @@
 # Shared settings of the tools/*.sh scripts (sourced, not run).
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/18.0}"
-VENV="${VENV:-$here/.venv}"
+
+# ODOO_SERIES (18.0, the default, or 19.0) picks the Odoo the tools run
+# against. Each series has its own source folder, venv, build folder (logs,
+# configurations, filestore, wheels), database names and HTTP ports, so both
+# can be installed side by side and run at the same time; 18.0 keeps the
+# names it always had.
+export ODOO_SERIES="${ODOO_SERIES:-18.0}"
+case "$ODOO_SERIES" in
+  18.0) series_sfx=""; PORT_SHIFT=0; NO_DEMO="--without-demo=all" ;;
+  19.0) series_sfx="_19"; PORT_SHIFT=1000; NO_DEMO="--without-demo=True" ;;
+  *) printf '[%s] ERROR: ODOO_SERIES=%s: the supported series are 18.0 and 19.0\n' \
+       "$(basename "$0" .sh)" "$ODOO_SERIES" >&2; exit 2 ;;
+esac
+export ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/$ODOO_SERIES}"
+if [ "$ODOO_SERIES" = 18.0 ]; then
+  VENV="${VENV:-$here/.venv}"
+  BUILD="$here/.build"
+else
+  VENV="${VENV:-$here/.venv-$ODOO_SERIES}"
+  BUILD="$here/.build/$ODOO_SERIES"
+fi
+export VENV
 ODOO_BIN=("$VENV/bin/python" "$ODOO_SRC/odoo-bin")
 ADDONS_PATH="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$here"
-BUILD="$here/.build"
 mkdir -p "$BUILD"
+
+# NO_DEMO: the odoo-bin option that installs without demo data (18.0 takes a
+# list of modules, 19.0 a boolean).
+# series_db NAME: the name of database NAME for this series (NAME on 18.0,
+# NAME_19 on 19.0).
+series_db() { printf '%s%s' "$1" "$series_sfx"; }
 
 # queue_job_addons: the folder holding OCA queue_job, which tools/bootstrap.sh
 # installs from PyPI into the venv's site-packages/odoo/addons. Odoo would find
@@ -22,17 +47,19 @@ queue_job_addons() {
 say() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 die() { printf '[%s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
 
-# write_conf FILE DB HTTP_PORT: an Odoo configuration for one database.
+# write_conf FILE DB HTTP_PORT: an Odoo configuration for one database. The
+# port is shifted by the series' PORT_SHIFT (0 on 18.0, 1000 on 19.0).
 write_conf() {
+  local port=$(( $3 + PORT_SHIFT ))
   cat >"$1" <<CONF
 [options]
 addons_path = $ADDONS_PATH
 db_name = $2
 dbfilter = ^$2\$
 list_db = False
-http_port = $3
+http_port = $port
 http_interface = 127.0.0.1
-gevent_port = $(( $3 + 3 ))
+gevent_port = $(( port + 3 ))
 data_dir = $BUILD/data
 admin_passwd = admin
 without_demo = False
@@ -80,6 +107,23 @@ odoo_install() {
     tail -n 40 "$log" >&2
     die "installing $modules into $db failed"
   fi
+  # Odoo exits 0 when it refuses a module (a manifest of another series, a
+  # missing dependency): the state of each module is what counts.
+  if ! "$VENV/bin/python" - "$db" "$modules" <<'PY'
+import sys, psycopg2
+names = sys.argv[2].split(",")
+with psycopg2.connect(dbname=sys.argv[1]) as cn, cn.cursor() as cr:
+    cr.execute("SELECT name FROM ir_module_module WHERE state = 'installed' AND name = ANY(%s)",
+               (names,))
+    missing = sorted(set(names) - {name for (name,) in cr.fetchall()})
+if missing:
+    print("not installed: " + ", ".join(missing), file=sys.stderr)
+    sys.exit(1)
+PY
+  then
+    tail -n 40 "$log" >&2
+    die "installing $modules into $db left some of them uninstalled (log: $log)"
+  fi
   if grep -aE '^[0-9-]+ [0-9:,]+ [0-9]+ (WARNING|ERROR|CRITICAL) ' "$log" >&2; then
     die "the install log of $db has the WARNING/ERROR lines above"
   fi
@@ -97,8 +141,10 @@ fresh_db() {
   tmpl="bopl_tmpl_${demo}_$key"
   if ! db_exists "$tmpl"; then
     local args=()
-    [ "$demo" = no ] && args=(--without-demo=all)
-    odoo_install "$tmpl" "$modules" "$BUILD/$tmpl.log" "${args[@]}" \
+    [ "$demo" = no ] && args=("$NO_DEMO")
+    # In a subshell: odoo_install exits on failure, and a half-built
+    # template must not be copied next time.
+    ( odoo_install "$tmpl" "$modules" "$BUILD/$tmpl.log" "${args[@]}" ) \
       || { drop_db "$tmpl"; exit 1; }
   fi
   drop_db "$db"

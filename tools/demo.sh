@@ -5,7 +5,7 @@
 # `make demo-reset` (--reset) rebuilds it.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-DB="${DEMO_DB:-backorder_demo}"
+DB="${DEMO_DB:-$(series_db backorder_demo)}"
 PORT="${DEMO_PORT:-8069}"
 bash "$here/tools/bootstrap.sh"
 

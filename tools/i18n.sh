@@ -15,7 +15,7 @@ ADDONS_PATH="$ADDONS_PATH,$(queue_job_addons)"
 
 fresh_db "$DB" no "sale_stock,purchase_stock"
 odoo_install "$DB" "queue_job,$(IFS=,; echo "${addons[*]}")" "$BUILD/i18n-install.log" \
-  --without-demo=all
+  "$NO_DEMO"
 
 # export_pot ADDON: write ADDON/i18n/ADDON.pot from the database, keeping the
 # committed one when only its dates would change.

@@ -3,10 +3,10 @@
 # products; then the invariant audit and a one-at-a-time replay must agree.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-DB="${LOAD_DB:-backorder_load}"
+DB="${LOAD_DB:-$(series_db backorder_load)}"
 bash "$here/tools/bootstrap.sh"
 fresh_db "$DB" no "sale_stock,purchase_stock"
-odoo_install "$DB" backorder_po_link "$BUILD/$DB-install.log" --without-demo=all
+odoo_install "$DB" backorder_po_link "$BUILD/$DB-install.log" "$NO_DEMO"
 drop_db "${DB}_replay"
 "$VENV/bin/python" - "$DB" <<'PY'
 import sys, psycopg2

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The Odoo source step of tools/bootstrap.sh never removes a user's files: it
-# refuses an ODOO_SRC that holds something other than Odoo 18.0, saying so,
+# refuses an ODOO_SRC that holds something other than Odoo of the series
+# (ODOO_SERIES, 18.0 by default), saying so,
 # and removes only what a failed clone created. Runs in a temporary folder
 # with a local repository (no network) and a temporary VENV; the real venv and
 # Odoo source are not touched. Closing line: "bootstrap: N passed, M failed".
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+S="${ODOO_SERIES:-18.0}"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/bopl-test-bootstrap.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -39,7 +41,7 @@ check "folder without Odoo: non-zero exit" test "$rc" -ne 0
 check "folder without Odoo: the user's file survives" \
   grep -qx "my notes" "$tmp/mine/notes.txt"
 check "folder without Odoo: the message names the folder and what was expected" \
-  said "ODOO_SRC=$tmp/mine exists but holds no Odoo 18.0 (no odoo/release.py)"
+  said "ODOO_SRC=$tmp/mine exists but holds no Odoo $S (no odoo/release.py)"
 check "folder without Odoo: no clone was tried, no venv made" \
   eval '! said "cloning" && no_venv'
 
@@ -54,7 +56,7 @@ mkdir -p "$tmp/odoo17/odoo"
 echo "version_info = (17, 0, 0, FINAL, 0, '')" >"$tmp/odoo17/odoo/release.py"
 run "$tmp/odoo17"
 check "Odoo 17 as ODOO_SRC: non-zero exit, the tree survives, the version is named" \
-  eval 'test "$rc" -ne 0 && test -f "$tmp/odoo17/odoo/release.py" && said "ODOO_SRC=$tmp/odoo17 holds no Odoo 18.0" && said "(17, 0"'
+  eval 'test "$rc" -ne 0 && test -f "$tmp/odoo17/odoo/release.py" && said "ODOO_SRC=$tmp/odoo17 holds no Odoo $S" && said "(17, 0"'
 
 # 4. A nonexistent folder whose clone fails: removed again, with the parents
 #    the step created; the parent that was there stays.
@@ -70,13 +72,13 @@ run "$tmp/empty"
 check "empty ODOO_SRC, clone fails: non-zero exit, the folder stays, empty" \
   eval 'test "$rc" -ne 0 && [ -d "$tmp/empty" ] && [ -z "$(ls -A "$tmp/empty")" ]'
 
-# 6. A clone that works (a local repository with an 18.0 branch holding a
+# 6. A clone that works (a local repository with a branch of the series holding a
 #    stand-in release.py) lands in ODOO_SRC; the venv step after it is stopped
 #    by PYTHON=false, so nothing is installed.
 repo="$tmp/fake-odoo"
 mkdir -p "$repo/odoo"
-echo "version_info = (18, 0, 0, FINAL, 0, '')" >"$repo/odoo/release.py"
-git -C "$repo" init -q -b 18.0
+echo "version_info = (${S%.0}, 0, 0, FINAL, 0, '')" >"$repo/odoo/release.py"
+git -C "$repo" init -q -b "$S"
 git -C "$repo" add odoo/release.py
 git -C "$repo" -c user.name=test -c user.email=test@example.invalid commit -q -m stand-in
 run "$tmp/cloned/odoo" "file://$repo"

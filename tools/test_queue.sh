@@ -7,12 +7,12 @@
 # itself, with its own: BOPL_LIST_WARNINGS=no).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-DB="${QUEUE_TEST_DB:-bopl_queue_test}"
+DB="${QUEUE_TEST_DB:-$(series_db bopl_queue_test)}"
 bash "$here/tools/bootstrap.sh"
 
 fresh_db "$DB" no "sale_stock,purchase_stock"
 odoo_install "$DB" queue_job,backorder_po_link_queue "$BUILD/$DB-install.log" \
-  --without-demo=all
+  "$NO_DEMO"
 "$VENV/bin/python" - "$DB" <<'PY' || die "backorder_po_link_queue did not install with its dependencies"
 import sys, psycopg2
 with psycopg2.connect(dbname=sys.argv[1]) as cn, cn.cursor() as cr:
