@@ -4,7 +4,7 @@
     "name": "Backorder to PO Link",
     "summary": "Link backordered sales order lines to purchase order lines, "
     "oldest first, with quantities that follow the goods",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Inventory/Purchase",
     "website": "https://github.com/backorder-po-link/backorder-po-link",
     "author": "backorder_po_link contributors, Odoo Community Association (OCA)",
@@ -16,9 +16,11 @@
         "security/backorder_po_link_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron.xml",
+        # The QWeb pieces before the mail templates that call them (19.0
+        # renders a template when it is loaded).
+        "views/backorder_notification_templates.xml",
         "data/mail_template_data.xml",
         "data/mail_activity_type_data.xml",
-        "views/backorder_notification_templates.xml",
         "views/res_partner_views.xml",
         "views/backorder_purchase_report_views.xml",
         "wizards/backorder_auto_link_wizard_views.xml",

@@ -3,6 +3,8 @@
 from odoo import Command
 from odoo.tools.sql import column_exists, create_column
 
+from .models.backorder_series import GROUPS
+
 
 def pre_init_hook(env):
     """Create the stored linked-quantity columns in SQL, filled with 0, so that
@@ -20,7 +22,7 @@ def uninstall_hook(env):
     menu = env.ref("purchase.purchase_report_main", raise_if_not_found=False)
     group = env.ref("purchase.group_purchase_user", raise_if_not_found=False)
     if menu and group:
-        menu.groups_id = [Command.unlink(group.id)]
+        menu[GROUPS] = [Command.unlink(group.id)]
     env.cr.execute(
         """
         DROP FUNCTION IF EXISTS backorder_po_link_check_totals() CASCADE;

@@ -4,7 +4,7 @@
     "name": "Backorder to PO Link - Job Queue",
     "summary": "Run the backorder auto-link and automatic RFQs as queue jobs "
     "per chunk of products, shared by many workers",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Inventory/Purchase",
     "website": "https://github.com/backorder-po-link/backorder-po-link",
     "author": "backorder_po_link contributors, Odoo Community Association (OCA)",

@@ -5,6 +5,8 @@
 # "accountman" for every class): so the companies' switches are also made the
 # defaults of new companies, and every internal user, present or future, gets
 # the "Auto-link backorders" group (without it, confirming links nothing).
+from odoo.addons.backorder_po_link.models.backorder_series import GROUPS
+
 AUTOMATIONS = {
     "backorder_link_on_po_confirm": True,
     "backorder_link_on_so_confirm": True,
@@ -31,6 +33,6 @@ print(
     "internal users who auto-link (with the new-user template):",
     env["res.users"]
     .with_context(active_test=False)
-    .search([("groups_id", "in", auto_link.id)])
+    .search([(GROUPS, "in", auto_link.id)])
     .mapped("login"),
 )

@@ -17,3 +17,4 @@ from . import sale_order_line
 from . import stock_move
 from . import product_product
 from . import backorder_purchase_report
+from . import res_groups

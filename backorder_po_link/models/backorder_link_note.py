@@ -26,6 +26,8 @@ from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 from odoo.tools.misc import format_date, formatLang
 
+from .backorder_series import QTY_DIGITS, compute_author
+
 KINDS = ("linked", "released")
 # The values of a note line. The translated line is formatted once per note
 # run with these names between MARK characters, then each row fills them in.
@@ -178,7 +180,7 @@ class BackorderLinkNote(models.AbstractModel):
         and the language's separators, dates in its format and time zone
         (as ``formatLang`` and ``format_date`` do)."""
         lang = self.env["res.lang"]._lang_get(self.env.lang or "en_US")
-        digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        digits = self.env["decimal.precision"].precision_get(QTY_DIGITS)
         number = "FM999,999,999,990" + ("." + "0" * digits if digits else "")
         return SQL(
             """
@@ -236,9 +238,7 @@ class BackorderLinkNote(models.AbstractModel):
         body, data): the rows ``mail.thread._message_log_batch`` writes,
         without its per-message ORM work."""
         Thread = self.env["mail.thread"]
-        author_id, email_from = Thread._message_compute_author(
-            None, None, raise_on_email=False
-        )
+        author_id, email_from = compute_author(Thread)
         return SQL(
             """
             INSERT INTO mail_message (
@@ -301,7 +301,7 @@ class BackorderLinkNote(models.AbstractModel):
         titles = self._renderer_titles()
         line = self._line_parts()
         number = functools.cache(
-            lambda value: _html(formatLang(env, value, dp="Product Unit of Measure"))
+            lambda value: _html(formatLang(env, value, dp=QTY_DIGITS))
         )
         date = functools.cache(
             lambda value: _html(format_date(env, value) if value else "?")

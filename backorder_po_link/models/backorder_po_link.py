@@ -5,6 +5,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.misc import file_open
 
+from .backorder_series import LINE_UOM, QTY_DIGITS, Constraint
+
 # Stored copies of the lines' own fields whose column carries no foreign key:
 # the line they are copied from holds a key to the same row, and a link goes
 # with its lines (ondelete cascade). Writing a link then checks four keys
@@ -47,7 +49,7 @@ class BackorderPoLink(models.Model):
         ondelete="cascade",
     )
     quantity = fields.Float(
-        digits="Product Unit of Measure",
+        digits=QTY_DIGITS,
         required=True,
         help="Quantity promised, in the product's unit of measure.",
     )
@@ -139,13 +141,9 @@ class BackorderPoLink(models.Model):
         "allows it.",
     )
 
-    _sql_constraints = [
-        (
-            "quantity_positive",
-            "CHECK(quantity > 0)",
-            "The quantity of a backorder link must be positive.",
-        ),
-    ]
+    _quantity_positive = Constraint(
+        "CHECK(quantity > 0)", "The quantity of a backorder link must be positive."
+    )
 
     def init(self):
         """A guard in the database itself (``backorder_po_link_guard.sql``):
@@ -290,7 +288,7 @@ class BackorderPoLink(models.Model):
             return
         self.env["backorder.po.link"].flush_model()
         self.env["sale.order.line"].flush_model(
-            ["product_uom_qty", "qty_delivered", "product_uom", "state"]
+            ["product_uom_qty", "qty_delivered", LINE_UOM, "state"]
         )
         self.env["purchase.order.line"].flush_model(["product_uom_qty"])
         rows = self.env.execute_query(

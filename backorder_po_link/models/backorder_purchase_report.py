@@ -6,6 +6,8 @@ from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .backorder_series import LINE_UOM, QTY_DIGITS, UOM_DEPENDS, purchase_unit
+
 
 class BackorderPurchaseReport(models.Model):
     """Backorders to Purchase: per product and warehouse, what customers wait
@@ -42,7 +44,7 @@ class BackorderPurchaseReport(models.Model):
             "product_id",
             "company_id",
             "display_type",
-            "product_uom",
+            LINE_UOM,
             "product_uom_qty",
             "qty_delivered",
         ],
@@ -70,7 +72,7 @@ class BackorderPurchaseReport(models.Model):
             "quantity",
             "reserved_quantity",
         ],
-        "uom.uom": ["factor", "rounding"],
+        **UOM_DEPENDS,
     }
 
     product_id = fields.Many2one("product.product", readonly=True)
@@ -79,16 +81,16 @@ class BackorderPurchaseReport(models.Model):
     warehouse_id = fields.Many2one("stock.warehouse", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     backorder_qty = fields.Float(
-        string="Uncovered Backorders", digits="Product Unit of Measure", readonly=True
+        string="Uncovered Backorders", digits=QTY_DIGITS, readonly=True
     )
     free_supply_qty = fields.Float(
-        string="Free on Order", digits="Product Unit of Measure", readonly=True
+        string="Free on Order", digits=QTY_DIGITS, readonly=True
     )
     free_stock_qty = fields.Float(
-        string="Free in Stock", digits="Product Unit of Measure", readonly=True
+        string="Free in Stock", digits=QTY_DIGITS, readonly=True
     )
     qty_to_purchase = fields.Float(
-        string="To Purchase", digits="Product Unit of Measure", readonly=True
+        string="To Purchase", digits=QTY_DIGITS, readonly=True
     )
 
     # ------------------------------------------------------------------
@@ -378,7 +380,7 @@ class BackorderPurchaseReport(models.Model):
         """Order what the row lacks, in the vendor's purchase unit, at least
         the vendor's minimum quantity, remembering the backorders it is for."""
         product = row.product_id
-        purchase_uom = seller.product_uom or product.uom_po_id or product.uom_id
+        purchase_uom = purchase_unit(product, seller)
         qty = product.uom_id._compute_quantity(
             row.qty_to_purchase, purchase_uom, rounding_method="UP"
         )
@@ -397,29 +399,27 @@ class BackorderPurchaseReport(models.Model):
             )
         )
         line = order.order_line.filtered(
-            lambda pol: pol.product_id == product and pol.product_uom == purchase_uom
+            lambda pol: pol.product_id == product and pol[LINE_UOM] == purchase_uom
         )[:1]
         if line:
             # Already on this RFQ: what the report counts as "to purchase"
             # does not include draft RFQs, so the line grows to the new need.
-            line.write(
-                {
-                    "product_qty": max(line.product_qty, qty, seller.min_qty),
-                    "backorder_sale_line_ids": [
-                        Command.link(sl.id) for sl in sale_lines
-                    ],
-                }
-            )
+            line.product_qty = max(line.product_qty, qty, seller.min_qty)
+            line.sudo().backorder_sale_line_ids = [
+                Command.link(sl.id) for sl in sale_lines
+            ]
             return line
         line = self.env["purchase.order.line"].create(
             {
                 "order_id": order.id,
                 "product_id": product.id,
                 "product_qty": max(qty, seller.min_qty),
-                "product_uom": purchase_uom.id,
-                "backorder_sale_line_ids": [Command.set(sale_lines.ids)],
+                LINE_UOM: purchase_uom.id,
             }
         )
+        # sudo: the lines it is for are sales lines the purchaser may not
+        # read (Odoo 19.0 checks read access on a many2many's records).
+        line.sudo().backorder_sale_line_ids = [Command.set(sale_lines.ids)]
         # Created without a price, the line takes the one of the quantity
         # Odoo suggests (the first vendor line's minimum): price it again for
         # the quantity ordered, as editing the quantity would.

@@ -7,13 +7,16 @@ checks, the audit and the database guard compose these pieces; none of them
 spells a rule out again. Each piece takes the table aliases it applies to, so
 that a caller can use it inside its own query. Every expression that depends
 on Odoo's own schema (units of measure, their field names) lives in this file
-and in ``backorder_rules_deposit.py``.
+and in ``backorder_rules_deposit.py``; what differs between Odoo 18.0 and 19.0
+comes from ``backorder_series.py``.
 """
 
 from datetime import timedelta
 
 from odoo import api, models
 from odoo.tools import SQL
+
+from .backorder_series import LINE_UOM, uom_table_sql
 
 # Moves that still have to happen (not done, not cancelled).
 OPEN_MOVE_STATES = ("waiting", "confirmed", "partially_available", "assigned")
@@ -58,16 +61,18 @@ class BackorderRules(models.AbstractModel):
         return SQL(
             """JOIN product_product pp ON pp.id = %s
                JOIN product_template pt ON pt.id = pp.product_tmpl_id
-               JOIN uom_uom prod_uom ON prod_uom.id = pt.uom_id""",
+               JOIN %s prod_uom ON prod_uom.id = pt.uom_id""",
             product_id,
+            uom_table_sql(),
         )
 
     @api.model
     def _line_uom_join_sql(self, sol="sol"):
         """Join giving the unit of sales line ``sol`` as ``line_uom``."""
         return SQL(
-            "JOIN uom_uom line_uom ON line_uom.id = %s.product_uom",
-            SQL.identifier(sol),
+            "JOIN %s line_uom ON line_uom.id = %s",
+            uom_table_sql(),
+            SQL.identifier(sol, LINE_UOM),
         )
 
     @api.model

@@ -17,12 +17,15 @@ class MailMessage(models.Model):
         "so that each reader sees it in their own language.",
     )
 
-    def _to_store(self, store, /, **kwargs):
+    def _to_store(self, store, *args, **kwargs):
         """The chatter's read path: notes of backorder links get their body
-        rendered in the reader's language (``backorder.link.note``)."""
-        super()._to_store(store, **kwargs)
-        wanted = kwargs.get("fields")
-        if not self or (wanted is not None and "body" not in wanted):
+        rendered in the reader's language (``backorder.link.note``). The
+        fields asked for come by keyword on Odoo 18.0 (none: all of them),
+        first after the store on 19.0, which also changes the list."""
+        wanted = args[0] if args else kwargs.get("fields")
+        reads_body = wanted is None or "body" in wanted
+        super()._to_store(store, *args, **kwargs)
+        if not self or not reads_body:
             return
         # Read in SQL: the ORM deep-copies a Json value on every access, a
         # cost that shows on notes of thousands of lines.

@@ -4,13 +4,15 @@
 
 from odoo import api, fields, models
 
+from .backorder_series import QTY_DIGITS
+
 
 class ProductProduct(models.Model):
     _inherit = "product.product"
 
     backorder_qty_to_purchase = fields.Float(
         string="Backorders to Purchase",
-        digits="Product Unit of Measure",
+        digits=QTY_DIGITS,
         compute="_compute_backorder_qty_to_purchase",
         help="Backordered quantity that no link, free quantity on order or free "
         "stock covers, for the current company, in the product's unit.",

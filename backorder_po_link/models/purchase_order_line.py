@@ -5,6 +5,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .backorder_series import LINE_UOM, QTY_DIGITS
+
 
 class PurchaseOrderLine(models.Model):
     _inherit = "purchase.order.line"
@@ -14,7 +16,7 @@ class PurchaseOrderLine(models.Model):
     )
     backorder_linked_qty = fields.Float(
         string="Linked to Backorders",
-        digits="Product Unit of Measure",
+        digits=QTY_DIGITS,
         readonly=True,
         copy=False,
         help="Quantity promised to backordered sales lines (awaiting receipt or "
@@ -32,7 +34,7 @@ class PurchaseOrderLine(models.Model):
     )
     backorder_free_qty = fields.Float(
         string="Free for Backorders",
-        digits="Product Unit of Measure",
+        digits=QTY_DIGITS,
         compute="_compute_backorder_free_qty",
         help="Quantity still to receive that no backorder is promised, in the "
         "product's unit of measure.",
@@ -47,12 +49,12 @@ class PurchaseOrderLine(models.Model):
         old_dates = {}
         if "date_planned" in vals:
             old_dates = {line.id: line.date_planned for line in self}
-        cut = bool({"product_qty", "product_uom"} & set(vals))
+        cut = bool({"product_qty", LINE_UOM} & set(vals))
         before = self._backorder_supply_before() if cut or old_dates else {}
         res = super().write(vals)
         if old_dates:
             self._backorder_notify_date_change(old_dates, before)
-        if {"product_qty", "product_uom", "qty_received"} & set(vals):
+        if {"product_qty", LINE_UOM, "qty_received"} & set(vals):
             self.env["backorder.allocator"].sudo()._reconcile(
                 purchase_lines=self.filtered("backorder_link_ids")
             )

@@ -8,6 +8,8 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools.misc import format_date, formatLang
 
+from .backorder_series import LINE_UOM, QTY_DIGITS
+
 NOTIFY_KEY = "backorder_po_link.notifications"
 # Sales lines served by a purchase Odoo made for them (on order, dropship).
 NOTIFY_OWN_KEY = "backorder_po_link.notifications_own"
@@ -19,7 +21,7 @@ def _row(env, product, quantity, uom, **columns):
     in the reader's language and its unit, and ``columns``."""
     return {
         "product": product.display_name,
-        "quantity": formatLang(env, quantity, dp="Product Unit of Measure"),
+        "quantity": formatLang(env, quantity, dp=QTY_DIGITS),
         "uom": uom.name,
         **columns,
     }
@@ -302,7 +304,7 @@ class SaleOrder(models.Model):
             return env._(
                 "%(product)s: %(qty)s %(uom)s no supply any more, the rest still "
                 "expected %(old)s",
-                qty=formatLang(env, line.backorder_qty, dp="Product Unit of Measure"),
+                qty=formatLang(env, line.backorder_qty, dp=QTY_DIGITS),
                 uom=line.product_id.uom_id.name,
                 **values,
             )
@@ -393,7 +395,7 @@ class SaleOrder(models.Model):
             self.env,
             sale_line.product_id,
             sale_line.product_uom_qty - sale_line.qty_delivered,
-            sale_line.product_uom,
+            sale_line[LINE_UOM],
             date=date,
             **columns,
         )
@@ -419,10 +421,11 @@ class SaleOrder(models.Model):
             lambda link: link.state in ("linked", "received")
         )
         rows = []
-        for state, label in (
-            ("received", self.env._("Arrived, ready to ship")),
-            ("linked", self.env._("On order")),
-        ):
+        # Labels outside the tuples: Odoo 19's term extraction would take a
+        # string beside a _() in a tuple for a term.
+        arrived = self.env._("Arrived, ready to ship")
+        on_order = self.env._("On order")
+        for state, label in (("received", arrived), ("linked", on_order)):
             state_links = active.filtered(lambda link, s=state: link.state == s)
             if state_links:
                 rows.append(

@@ -7,6 +7,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 from odoo.tools.misc import format_date
 
+from .backorder_series import LINE_UOM, QTY_DIGITS
+
 # The models whose columns the definition of a backorder reads.
 BACKORDER_READS = (
     "stock.move",
@@ -26,7 +28,7 @@ class SaleOrderLine(models.Model):
     )
     backorder_linked_qty = fields.Float(
         string="Linked to Purchases",
-        digits="Product Unit of Measure",
+        digits=QTY_DIGITS,
         readonly=True,
         copy=False,
         help="Quantity promised from purchase orders (awaiting receipt or "
@@ -34,7 +36,7 @@ class SaleOrderLine(models.Model):
     )
     backorder_qty = fields.Float(
         string="Backordered",
-        digits="Product Unit of Measure",
+        digits=QTY_DIGITS,
         compute="_compute_backorder_qty",
         search="_search_backorder_qty",
         help="Quantity still owed to the customer that neither stock nor a "
@@ -80,6 +82,9 @@ class SaleOrderLine(models.Model):
     backorder_commitment_date = fields.Datetime(
         related="order_id.commitment_date", string="Commitment Date"
     )
+    # The line's unit under one name on both series (views cannot switch
+    # field names): Odoo's product_uom (18.0) or product_uom_id (19.0).
+    backorder_uom_id = fields.Many2one(related=LINE_UOM, string="Line Unit")
     backorder_is_late = fields.Boolean(
         string="Late Backorder",
         compute="_compute_backorder_is_late",
@@ -109,7 +114,7 @@ class SaleOrderLine(models.Model):
                     and float_compare(
                         line.product_uom_qty,
                         previous_qty[line.id],
-                        precision_rounding=line.product_uom.rounding,
+                        precision_rounding=line[LINE_UOM].rounding,
                     )
                     > 0
                 )
@@ -317,18 +322,19 @@ class SaleOrderLine(models.Model):
         date, pol = max(dates, key=lambda pair: (pair[0], pair[1].id))
         return date, pol.partner_id
 
-    def _field_to_sql(self, alias, fname, query=None, flush=True):
+    def _field_to_sql(self, alias, fname, query=None, *args, **kwargs):
         """The late list groups by the customer-facing expected date and the
-        vendor (``backorder.rules``), computed fields both."""
+        vendor (``backorder.rules``), computed fields both. (Odoo 18.0 also
+        passes ``flush``, which 19.0 dropped: passed on as given.)"""
         rules = self.env["backorder.rules"]
         if fname in ("backorder_customer_date", "backorder_vendor_id"):
-            if flush:
+            if kwargs.get("flush", args[0] if args else True):
                 self.env["backorder.po.link"].flush_model()
             line_id = SQL.identifier(alias, "id")
             if fname == "backorder_vendor_id":
                 return rules._line_vendor_sql(line_id)
             return rules._line_customer_date_sql(line_id, fields.Datetime.now())
-        return super()._field_to_sql(alias, fname, query, flush)
+        return super()._field_to_sql(alias, fname, query, *args, **kwargs)
 
     def _search_backorder_vendor_id(self, operator, value):
         """The lines awaiting goods of these vendors, through their links."""

@@ -35,12 +35,13 @@ class StockMove(models.Model):
         self._backorder_reconcile()
         return res
 
-    def _action_confirm(self, merge=True, merge_into=False):
+    def _action_confirm(self, merge=True, merge_into=False, **kwargs):
+        # kwargs: what else Odoo passes (19.0 added create_proc).
         sale_lines = self.sale_line_id
         # Merging moves goes through states that mean nothing (a sales line
         # lowered adds a negative move, then absorbs it): measure after.
         moves = super(StockMove, self._backorder_deferring())._action_confirm(
-            merge=merge, merge_into=merge_into
+            merge=merge, merge_into=merge_into, **kwargs
         )
         self.browse()._backorder_reconcile(sale_lines)
         return moves.with_env(self.env)

@@ -8,6 +8,8 @@ from freezegun import freeze_time
 from odoo import Command, fields
 from odoo.tests import Form, TransactionCase, new_test_user
 
+from odoo.addons.backorder_po_link.models.backorder_series import LINE_UOM
+
 
 def remove_committed_orders(sale_orders, purchase_orders, products):
     """Take away what a test that really commits made: the orders, their
@@ -77,7 +79,7 @@ class BackorderCommon(TransactionCase):
                         {
                             "product_id": line[0].id,
                             "product_uom_qty": line[1],
-                            **({"product_uom": line[2].id} if len(line) > 2 else {}),
+                            **({LINE_UOM: line[2].id} if len(line) > 2 else {}),
                         }
                     )
                     for line in lines
@@ -107,7 +109,7 @@ class BackorderCommon(TransactionCase):
                             "price_unit": 60.0,
                             "date_planned": fields.Datetime.now()
                             + timedelta(days=days_ahead),
-                            **({"product_uom": line[2].id} if len(line) > 2 else {}),
+                            **({LINE_UOM: line[2].id} if len(line) > 2 else {}),
                         }
                     )
                     for line in lines

@@ -9,13 +9,19 @@ tour goes on. The pictures thus always show the current code."""
 
 import base64
 import json
+import os
 import threading
 from pathlib import Path
 
 from odoo.tests import HttpCase
 from odoo.tools import convert_file
 
-SCREENSHOT_DIR = Path(__file__).resolve().parents[1] / "static" / "description"
+# BOPL_SCREENSHOT_DIR elsewhere: tools/test.sh keeps the pictures of Odoo
+# 19.0 in its build folder, the README shows 18.0's.
+SCREENSHOT_DIR = Path(
+    os.environ.get("BOPL_SCREENSHOT_DIR")
+    or Path(__file__).resolve().parents[1] / "static" / "description"
+)
 SIGNAL = "backorder_po_link:screenshot:"
 
 
@@ -65,6 +71,7 @@ class DemoScreensCase(HttpCase):
             def write(done):
                 try:
                     data = base64.b64decode(done.result()["data"], validate=True)
+                    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
                     path = SCREENSHOT_DIR / f"screenshot_{name}.png"
                     path.write_bytes(data)
                     with lock:

@@ -7,6 +7,8 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.backorder_po_link.models.backorder_series import web_group_count
+
 from .common import BackorderCommon
 
 ACTION = "backorder_po_link.action_late_backorders"
@@ -185,13 +187,16 @@ class TestLateBackorders(BackorderCommon):
         )
         self.assertTrue(values[0]["backorder_is_late"])
         self.assertEqual(values[0]["backorder_vendor_id"][0], self.vendor.id)
-        groups = listed.web_read_group(
-            [("backorder_is_late", "=", True)],
-            ["__count"],
-            ["backorder_customer_date:week"],
+        groups = web_group_count(
+            listed, [("backorder_is_late", "=", True)], ["backorder_customer_date:week"]
         )
-        self.assertEqual(groups["length"], 1)
+        self.assertEqual(groups, 1)
 
     def test_search_refuses_other_operators(self):
-        with self.assertRaisesMsg(UserError, "true or false"):
-            self.env["sale.order.line"].search([("backorder_is_late", "in", [1])])
+        # Refused by the addon (18.0), or by Odoo's domains first (19.0).
+        try:
+            self.env["sale.order.line"].search([("backorder_is_late", "ilike", "x")])
+        except (UserError, ValueError) as refused:
+            self.assertTrue(str(refused).strip(), "the refusal says why")
+        else:
+            self.fail("a late search by text was not refused")

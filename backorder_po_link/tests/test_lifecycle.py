@@ -6,6 +6,11 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
+from odoo.addons.backorder_po_link.models.backorder_series import (
+    lock_purchase,
+    run_cron,
+)
+
 from .common import BackorderCommon
 
 
@@ -209,9 +214,9 @@ class TestLifecycle(BackorderCommon):
     def test_locked_po_keeps_links(self):
         so = self._create_so([(self.product, 4)])
         po = self._create_po([(self.product, 8)])
-        po.button_done()
+        lock_purchase(po)
         po.button_unlock()
-        po.button_done()
+        lock_purchase(po)
         self.assertLinks(so.backorder_link_ids, [(so, po, 4)])
         self.assertEqual(so.backorder_link_ids.state, "linked")
 
@@ -288,7 +293,7 @@ class TestLifecycle(BackorderCommon):
         self.assertEqual(len(self._links()), 3)
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
         self.assertFalse(cron.active)
-        cron.method_direct_trigger()
+        run_cron(self, cron)
         self.assertEqual(len(self._links()), 3)
 
     def test_dry_run_reasons(self):

@@ -55,11 +55,12 @@ class TestLinkNotes(BackorderCommon, HttpCase):
             "/mail/thread/messages",
             {"thread_model": order._name, "thread_id": order.id},
         )
-        return [
-            message["body"]
-            for message in result["data"]["mail.message"]
-            if (message.get("body") or "").startswith(f"<p>{title}</p>")
-        ]
+        # An HTML body comes as a string (18.0) or as ["markup", html] (19.0).
+        bodies = (
+            message.get("body") or "" for message in result["data"]["mail.message"]
+        )
+        bodies = (body[-1] if isinstance(body, list) else body for body in bodies)
+        return [body for body in bodies if body.startswith(f"<p>{title}</p>")]
 
     def _note(self, order, title):
         return order.message_ids.filtered(

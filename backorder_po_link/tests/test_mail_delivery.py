@@ -11,13 +11,17 @@ import socket
 import threading
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
-from unittest.mock import patch
 
 from aiosmtpd.controller import Controller
 from lxml import html as lxml_html
 
-from odoo import Command, modules
+from odoo import Command
 from odoo.tests import tagged
+
+from odoo.addons.backorder_po_link.models.backorder_series import (
+    run_cron,
+    send_mail_for_real,
+)
 
 from .common import BackorderCommon
 
@@ -111,7 +115,7 @@ class TestMailDelivery(BackorderCommon):
         with (
             self.assertNoLogs(level="WARNING"),
             local_smtp_server() as (smtpd, inbox),
-            patch.object(modules.module, "current_test", False),
+            send_mail_for_real(self.env),
         ):
             self._play_and_check(smtpd, inbox)
         self.assertIsNone(smtpd._thread, "the SMTP server's thread is stopped")
@@ -202,7 +206,7 @@ class TestMailDelivery(BackorderCommon):
         # The scheduled action that sends queued mail, as its worker runs it.
         cron = self.env.ref("mail.ir_cron_mail_scheduler_action")
         self.assertEqual(cron.code, "model.process_email_queue(batch_size=1000)")
-        cron.method_direct_trigger()
+        run_cron(self, cron)
         self.assertEqual(mail.state, "sent", mail.failure_reason)
         notification = mail.mail_message_id.notification_ids.filtered(
             lambda n: n.res_partner_id == customer
@@ -239,7 +243,9 @@ class TestMailDelivery(BackorderCommon):
             [td.text_content().strip() for td in row.xpath("./td")]
             for row in table.xpath("./tbody/tr")
         ]
-        self.assertEqual(rows, [["Chaise en chêne", "3,00 Unité(s)", fr_date]])
+        # The unit's French name as Odoo's translations give it ("Unité(s)").
+        unit = self.env.ref("uom.product_uom_unit").with_context(lang="fr_FR").name
+        self.assertEqual(rows, [["Chaise en chêne", f"3,00 {unit}", fr_date]])
         for part in (body, text):
             self.assertIn("Bonjour Hélène Dupont,", part)
             self.assertIn("Certains articles de votre commande", part)

@@ -9,6 +9,8 @@ from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
+from odoo.addons.backorder_po_link.models.backorder_series import sale_line_route
+
 from .common import BackorderCommon
 
 
@@ -46,7 +48,7 @@ class OdooPurchasesCommon(BackorderCommon):
                         {
                             "product_id": self.product.id,
                             "product_uom_qty": quantity,
-                            "route_id": route.id,
+                            **sale_line_route(route),
                         }
                     )
                 ],

@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.tests import Form, tagged
 
+from odoo.addons.backorder_po_link.models.backorder_series import PICKING_MOVES
+
 from .common import BackorderCommon
 
 
@@ -54,7 +56,7 @@ class TestOutsideChanges(BackorderCommon):
     def _set_demand(self, picking, quantity):
         """Unlock the delivery and lower its move's demand, as on its form."""
         picking.action_toggle_is_locked()
-        with Form(picking) as form, form.move_ids_without_package.edit(0) as move:
+        with Form(picking) as form, form[PICKING_MOVES].edit(0) as move:
             move.product_uom_qty = quantity
 
     def _reserved(self, order):

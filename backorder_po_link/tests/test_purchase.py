@@ -4,6 +4,12 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from odoo.addons.backorder_po_link.models.backorder_series import (
+    LINE_UOM,
+    run_cron,
+    set_purchase_unit,
+)
+
 from .common import BackorderCommon
 
 
@@ -117,7 +123,7 @@ class TestBackordersToPurchase(BackorderCommon):
         line = self.env["purchase.order"].browse(action["res_id"]).order_line
         self.assertEqual(line.product_qty, 24)
         # Bought by the dozen: 30 units are 2.5 dozens.
-        self.product_2.uom_po_id = self.uom_dozen
+        set_purchase_unit(self.product_2, self.uom_dozen)
         self._create_so([(self.product_2, 30)])
         action = self.product_2.action_backorder_create_rfq()
         line = (
@@ -125,7 +131,7 @@ class TestBackordersToPurchase(BackorderCommon):
             .browse(action["res_id"])
             .order_line.filtered(lambda l: l.product_id == self.product_2)
         )
-        self.assertEqual(line.product_uom, self.uom_dozen)
+        self.assertEqual(line[LINE_UOM], self.uom_dozen)
         self.assertEqual(line.product_qty, 2.5)
 
     def test_product_without_vendor_is_reported(self):
@@ -152,10 +158,10 @@ class TestBackordersToPurchase(BackorderCommon):
     def test_automatic_rfq_mode(self):
         self._create_so([(self.product, 4)])
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_rfq")
-        cron.method_direct_trigger()
+        run_cron(self, cron)
         self.assertFalse(self.env["purchase.order"].search([("state", "=", "draft")]))
         self.company.backorder_auto_rfq = True
-        cron.method_direct_trigger()
+        run_cron(self, cron)
         rfq = self.env["purchase.order"].search([("state", "=", "draft")])
         self.assertEqual(rfq.order_line.product_qty, 4)
 

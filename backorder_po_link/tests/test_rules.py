@@ -11,6 +11,8 @@ from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
+from odoo.addons.backorder_po_link.models.backorder_series import run_cron
+
 from .common import BackorderCommon
 
 
@@ -232,7 +234,7 @@ class TestCompanySwitches(MultiCompanyMixin, BackorderCommon):
 
     def test_nightly_run_leaves_companies_with_every_switch_off(self):
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
-        cron.method_direct_trigger()
+        run_cron(self, cron)
         self.assertLinks(self._links(state="linked"), [(self.so, self.po, 3)])
         self.assertFalse(self.other_so.backorder_link_ids)
         self.assertEqual(self.other_so.order_line.backorder_qty, 2)
@@ -240,7 +242,7 @@ class TestCompanySwitches(MultiCompanyMixin, BackorderCommon):
         self.assertEqual(self.env["backorder.audit"]._audit(), [])
         # Switched on, the other company is linked by the next run.
         self.other.backorder_link_on_so_confirm = True
-        cron.method_direct_trigger()
+        run_cron(self, cron)
         self.assertLinks(
             self._links(state="linked"),
             [(self.so, self.po, 3), (self.other_so, self.other_po, 2)],

@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
+from ..models.backorder_series import QTY_DIGITS
+
 REASONS = [
     ("deposit", "Minimum deposit not paid"),
     ("days_out", "Scheduled too far out"),
@@ -250,10 +252,6 @@ class BackorderAutoLinkWizardLine(models.TransientModel):
         help="Its place among the backorders of its product, in the company's "
         "allocation order.",
     )
-    backorder_qty = fields.Float(
-        string="Backordered", digits="Product Unit of Measure", readonly=True
-    )
-    planned_qty = fields.Float(
-        string="Would Link", digits="Product Unit of Measure", readonly=True
-    )
+    backorder_qty = fields.Float(string="Backordered", digits=QTY_DIGITS, readonly=True)
+    planned_qty = fields.Float(string="Would Link", digits=QTY_DIGITS, readonly=True)
     reason = fields.Selection(REASONS, string="Why Not (Fully) Linked", readonly=True)

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
+from ..models.backorder_series import QTY_DIGITS
+
 
 class BackorderManualLinkWizard(models.TransientModel):
     """A manager links a backordered sales line to a purchase order line by
@@ -32,15 +34,15 @@ class BackorderManualLinkWizard(models.TransientModel):
     backorder_qty = fields.Float(
         string="Still Backordered",
         related="sale_line_id.backorder_qty",
-        digits="Product Unit of Measure",
+        digits=QTY_DIGITS,
     )
     free_qty = fields.Float(
         string="Free on the Purchase",
         related="purchase_line_id.backorder_free_qty",
-        digits="Product Unit of Measure",
+        digits=QTY_DIGITS,
     )
     quantity = fields.Float(
-        digits="Product Unit of Measure",
+        digits=QTY_DIGITS,
         help="Quantity to promise, in the product's unit of measure.",
     )
 

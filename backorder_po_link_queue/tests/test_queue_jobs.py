@@ -5,6 +5,7 @@ from contextlib import closing
 from odoo import Command
 from odoo.tests import tagged
 
+from odoo.addons.backorder_po_link.models.backorder_series import run_cron
 from odoo.addons.backorder_po_link.tests.common import BackorderCommon
 from odoo.addons.backorder_po_link.tests.test_rules import MultiCompanyMixin
 from odoo.addons.queue_job.controllers.main import RunJobController
@@ -105,7 +106,7 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         self.assertEqual(len(expected), 8)
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
         with trap_jobs() as trap:
-            cron.method_direct_trigger()
+            run_cron(self, cron)
             trap.assert_jobs_count(3)
             trap.assert_jobs_count(3, only=self.Allocator._job_auto_link)
             for chunk in self._chunks():
@@ -138,7 +139,7 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         self.company.backorder_link_on_po_confirm = True
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
         with trap_jobs() as trap:
-            cron.method_direct_trigger()
+            run_cron(self, cron)
             # One job, for the product of the company that links, and for it.
             trap.assert_jobs_count(1)
             trap.assert_enqueued_job(
@@ -154,7 +155,7 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         # No company links: nothing is queued.
         self.company.backorder_link_on_po_confirm = False
         with trap_jobs() as trap:
-            cron.method_direct_trigger()
+            run_cron(self, cron)
             trap.assert_jobs_count(0)
 
     def test_job_reads_the_switches_when_it_runs(self):
@@ -163,7 +164,7 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         self._make_backorders()
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
         with trap_jobs() as trap:
-            cron.method_direct_trigger()
+            run_cron(self, cron)
             trap.assert_jobs_count(3)
             self.company.backorder_link_on_po_confirm = False
             trap.perform_enqueued_jobs()
@@ -186,8 +187,8 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         QueueJob = self.env["queue.job"]
         before = QueueJob.search([])
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_link")
-        cron.method_direct_trigger()
-        cron.method_direct_trigger()
+        run_cron(self, cron)
+        run_cron(self, cron)
         records = QueueJob.search([("id", "not in", before.ids)], order="id")
         self.assertEqual(len(records), 3)
         self.assertEqual(set(records.mapped("state")), {"pending"})
@@ -207,7 +208,7 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         self.assertEqual(self._link_rows(), expected)
         # Done jobs no longer block the identity: the next run queues again
         # (and links nothing more).
-        cron.method_direct_trigger()
+        run_cron(self, cron)
         again = QueueJob.search([("id", "not in", (before | records).ids)])
         self.assertEqual(len(again), 3)
         for rec in again:
@@ -257,7 +258,7 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         self.assertEqual(len(expected_rfqs), 3)
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_rfq")
         with trap_jobs() as trap:
-            cron.method_direct_trigger()
+            run_cron(self, cron)
             # cls.vendor has three products: two chained chunks; the other two
             # vendors' products share one chunk; the product without a vendor
             # makes no job.
@@ -284,8 +285,8 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         QueueJob = self.env["queue.job"]
         before = QueueJob.search([])
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_rfq")
-        cron.method_direct_trigger()
-        cron.method_direct_trigger()
+        run_cron(self, cron)
+        run_cron(self, cron)
         records = QueueJob.search([("id", "not in", before.ids)])
         self.assertEqual(len(records), 3)
         self.assertEqual(
@@ -297,7 +298,7 @@ class TestQueueJobs(MultiCompanyMixin, BackorderCommon):
         of products); perform the jobs and return the RFQ lines made."""
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_rfq")
         with trap_jobs() as trap:
-            cron.method_direct_trigger()
+            run_cron(self, cron)
             trap.assert_jobs_count(len(chunks), only=self.Report._job_create_rfqs)
             for chunk in chunks:
                 trap.assert_enqueued_job(
