@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # make wheel: build each addon's wheel (odoo-addon-<addon>, with whool as OCA
-# does) into .build/dist, check their metadata and content, then prove the
-# wheels work: install both with pip into a folder of their own and install
-# the addons from there (not from this checkout) into a throwaway database,
-# with OCA queue_job from the venv, where tools/bootstrap.sh puts it.
+# does) for the series of the Odoo it runs against (ODOO_SERIES: 18.0.* or
+# 19.0.* wheels, in .build/dist or .build/19.0/dist), check their metadata and
+# content, then prove the wheels work: install both with pip into a folder of
+# their own and install the addons from there (not from this checkout) into a
+# throwaway database, with OCA queue_job from the venv, where
+# tools/bootstrap.sh puts it.
+#
+# The manifests carry a version without a series ("1.0.0"), which both Odoo
+# series accept and prefix with their own; whool needs the series in it. So
+# each addon is built from a copy of the files git tracks (what whool would
+# pack) whose manifest says "<series>.1.0.0", as Odoo itself reads it.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 bash "$here/tools/bootstrap.sh"
@@ -11,9 +18,19 @@ addons=(backorder_po_link backorder_po_link_queue)
 dist="$BUILD/dist"
 rm -rf "$dist" && mkdir -p "$dist"
 wheels=()  # the wheel files, in the order of addons
+stage="$BUILD/wheel-src"
+rm -rf "$stage" && mkdir -p "$stage"
 for addon in "${addons[@]}"; do
-  say "building the wheel of $addon"
-  "$VENV/bin/python" -m build --wheel --no-isolation --outdir "$dist" "$here/$addon" \
+  say "building the $ODOO_SERIES wheel of $addon"
+  (cd "$here" && git ls-files -z --cached -- "$addon" | xargs -0 cp --parents -t "$stage")
+  sed -i -E "s/^(    \"version\": \")([0-9]+\.[0-9]+\.[0-9]+\",)$/\1$ODOO_SERIES.\2/" \
+    "$stage/$addon/__manifest__.py"
+  grep -q "\"version\": \"$ODOO_SERIES\." "$stage/$addon/__manifest__.py" \
+    || die "$addon/__manifest__.py: the version must be x.y.z, without a series"
+  # The copy lies inside this checkout (.build, ignored): git must not find
+  # the checkout from there, or whool would ask it which files to pack.
+  GIT_CEILING_DIRECTORIES="$stage" \
+    "$VENV/bin/python" -m build --wheel --no-isolation --outdir "$dist" "$stage/$addon" \
     >"$BUILD/wheel-$addon.log" 2>&1 || { tail -n 30 "$BUILD/wheel-$addon.log" >&2; die "build failed"; }
   wheel="$(ls "$dist"/odoo_addon_"$addon"-*.whl)"
   wheels+=("$wheel")
@@ -25,12 +42,13 @@ done
 # this checkout, so each wheel is checked against the manifest.
 pairs=()
 for i in "${!addons[@]}"; do pairs+=("${addons[$i]}=${wheels[$i]}"); done
-"$VENV/bin/python" - "$here" "${pairs[@]}" <<'PY'
+"$VENV/bin/python" - "$here" "$ODOO_SERIES" "${pairs[@]}" <<'PY'
 import ast, sys, zipfile
 from pathlib import Path
 from packaging.requirements import Requirement
 
 here = Path(sys.argv[1])
+series = sys.argv[2]
 # What whool derives from each manifest's depends: Odoo itself, plus one
 # odoo-addon-<name> of the same series per depend that is not an Odoo core
 # addon (sale_stock and purchase_stock come with the odoo distribution).
@@ -40,7 +58,7 @@ requires = {
         "odoo", "odoo-addon-backorder_po_link", "odoo-addon-queue_job",
     },
 }
-for addon, path in (pair.split("=", 1) for pair in sys.argv[2:]):
+for addon, path in (pair.split("=", 1) for pair in sys.argv[3:]):
     wheel = zipfile.ZipFile(path)
     names = set(wheel.namelist())
     meta = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
@@ -49,7 +67,9 @@ for addon, path in (pair.split("=", 1) for pair in sys.argv[2:]):
     assert name == f"odoo-addon-{addon}", f"{path}: Name {name}"
     reqs = [Requirement(v) for k, v in fields if k == "Requires-Dist"]
     assert {r.name for r in reqs} == requires[addon], f"{addon}: Requires-Dist {reqs}"
-    assert all(str(r.specifier) == "==18.0.*" for r in reqs), f"{addon}: Requires-Dist {reqs}"
+    assert all(str(r.specifier) == f"=={series}.*" for r in reqs), f"{addon}: Requires-Dist {reqs}"
+    version = next(v for k, v in fields if k == "Version")
+    assert version.startswith(f"{series}."), f"{addon}: Version {version}"
     src = here / addon
     manifest = ast.literal_eval((src / "__manifest__.py").read_text())
     needed = {"__init__.py", "__manifest__.py", "README.rst",
@@ -69,10 +89,10 @@ site="$BUILD/wheel-site"
 rm -rf "$site"
 "$VENV/bin/pip" install --quiet --no-deps --target "$site" "${wheels[@]}"
 queue_job="$(queue_job_addons)"
-db="${WHEEL_DB:-backorder_wheel}"
+db="${WHEEL_DB:-$(series_db backorder_wheel)}"
 fresh_db "$db" no "sale_stock,purchase_stock"
 ADDONS_PATH="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$queue_job,$site/odoo/addons"
-odoo_install "$db" "$(IFS=,; echo "${addons[*]}")" "$BUILD/wheel-install.log" --without-demo=all
+odoo_install "$db" "$(IFS=,; echo "${addons[*]}")" "$BUILD/wheel-install.log" "$NO_DEMO"
 
 # Where the Python code of each installed addon was imported from.
 check_log="$BUILD/wheel-check.log"
