@@ -47,6 +47,11 @@ class TestQueueI18n(BackorderCommon):
         terms = {}
         reader = TranslationModuleReader(cls.env.cr, modules=[MODULE])
         for module, ttype, name, res_id, source, _value, _comments in reader:
+            # Odoo 19.0 also gives every module the ``id`` and
+            # ``display_name`` of the models it extends (Odoo translates
+            # them itself); this addon declares none of its own.
+            if str(res_id).endswith(("__id", "__display_name")):
+                continue
             if module == MODULE:
                 where = f"{name}:{res_id}" if ttype == "code" else f"{ttype}:{name}"
                 terms.setdefault(source, []).append(where)
