@@ -184,7 +184,7 @@ class BackorderAllocator(models.AbstractModel):
         supply_lines = (supply_lines or self.env["purchase.order.line"]).exists()
         if not sale_lines and not purchase_lines and not supply_lines:
             return
-        self.env.flush_all()
+        self.env["backorder.rules"]._flush_reads()
         products = sale_lines.product_id | purchase_lines.product_id
         self._lock_products((products | supply_lines.product_id).ids)
         released_sale_ids, freed_purchase_ids = self.env[
@@ -239,7 +239,7 @@ class BackorderAllocator(models.AbstractModel):
         list of ``(sale_line_id, purchase_line_id, quantity)``. ``demands``
         holds every backorder of the scope with ``all_demand`` (or when sales
         lines are given), else at least those the free supply can reach."""
-        self.env.flush_all()
+        self.env["backorder.rules"]._flush_reads()
         scope = self._get_scope(sale_lines, purchase_lines, products, companies)
         if not scope["product_ids"] or not scope["company_ids"]:
             return [], []

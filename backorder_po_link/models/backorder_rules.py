@@ -29,6 +29,35 @@ ACTIVE_LINK_STATES = ("linked", "received")
 ETA_LEARN_DAYS = 90
 ETA_LEARN_MIN_RECEIPTS = 5
 
+# The models whose tables the pieces below read: what a query composing them
+# flushes first (flushing every model would also recompute stored fields of
+# models it never reads, such as reordering rules, earlier than Odoo would).
+RULES_READ = (
+    "account.move",
+    "account.move.line",
+    "account.payment",
+    "backorder.po.link",
+    "decimal.precision",
+    "payment.transaction",
+    "product.product",
+    "product.template",
+    "purchase.order",
+    "purchase.order.line",
+    "res.company",
+    "res.currency",
+    "res.currency.rate",
+    "res.partner",
+    "sale.order",
+    "sale.order.line",
+    "stock.location",
+    "stock.move",
+    "stock.picking",
+    "stock.picking.type",
+    "stock.quant",
+    "stock.warehouse",
+    "uom.uom",
+)
+
 # Quantities are compared and linked in multiples of the product's rounding;
 # sums of such multiples may carry float noise below this.
 ROUNDING_NOISE = 0.0000001
@@ -37,6 +66,13 @@ ROUNDING_NOISE = 0.0000001
 class BackorderRules(models.AbstractModel):
     _name = "backorder.rules"
     _description = "Backorder Link Rules"
+
+    @api.model
+    def _flush_reads(self):
+        """Flush what the rules read (``RULES_READ``) before a query."""
+        for model in RULES_READ:
+            if model in self.env:
+                self.env[model].flush_model()
 
     # ------------------------------------------------------------------
     # Units

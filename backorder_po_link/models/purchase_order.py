@@ -66,8 +66,9 @@ class PurchaseOrder(models.Model):
         if not orders:
             return
         Allocator = self.env["backorder.allocator"].sudo()
-        # Lines bought for given backorders serve those first...
-        for line in orders.order_line.filtered("backorder_sale_line_ids"):
+        # Lines bought for given backorders serve those first (sudo: sales
+        # lines the purchaser may not read, which Odoo 19.0 checks)...
+        for line in orders.order_line.sudo().filtered("backorder_sale_line_ids"):
             Allocator._allocate(
                 "po_confirm",
                 sale_lines=line.backorder_sale_line_ids,
