@@ -155,6 +155,28 @@ class TestBackordersToPurchase(BackorderCommon):
         rfq.button_confirm()
         self.assertLinks(rfq.backorder_link_ids, [(newer, rfq, 5), (older, rfq, 2)])
 
+    def test_purchaser_without_sales_rights_buys_and_confirms(self):
+        """A purchaser who may not read sales orders presses Create RFQs, then
+        Confirm Order: the RFQ serves the backorders it was bought for."""
+        newer = self._create_so([(self.product, 5)])
+        older = self._create_so([(self.product, 5)], days_ago=30)
+        buyer = self._new_user(
+            "bo_buyer_only",
+            "purchase.group_purchase_user,backorder_po_link.group_backorder_auto_link",
+        )
+        self.assertFalse(buyer.has_group("sales_team.group_sale_salesman"))
+        self.assertFalse(buyer.has_group("stock.group_stock_user"))
+        action = self.product.with_user(buyer).action_backorder_create_rfq()
+        rfq = self.env["purchase.order"].with_user(buyer).browse(action["res_id"])
+        self.assertEqual(rfq.order_line.product_qty, 10)
+        rfq.order_line.product_qty = 7
+        self.env.invalidate_all()  # Confirm is pressed in a request of its own
+        rfq.button_confirm()
+        self.assertEqual(rfq.state, "purchase")
+        self.assertLinks(
+            rfq.sudo().backorder_link_ids, [(older, rfq, 5), (newer, rfq, 2)]
+        )
+
     def test_automatic_rfq_mode(self):
         self._create_so([(self.product, 4)])
         cron = self.env.ref("backorder_po_link.ir_cron_backorder_auto_rfq")
