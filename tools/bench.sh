@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: build (or reuse) the benchmark databases, then measure.
 # BENCH_SCALE (default 100000) backorders in backorder_bench; the scaling rows
-# use backorder_bench_10000 and backorder_bench_50000.
+# use backorder_bench_10000 and backorder_bench_50000 (each with _19 on 19.0).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 SCALE="${BENCH_SCALE:-100000}"
@@ -34,15 +34,16 @@ PY
   "$VENV/bin/python" "$here/bench/bench.py" -c "$BUILD/$db.conf" --db "$db" --generate "$n"
 }
 
-build backorder_bench "$SCALE"
+main_db="$(series_db backorder_bench)"
+build "$main_db" "$SCALE"
 scale_dbs=()
 for n in $SCALES; do
-  build "backorder_bench_$n" "$n"
-  scale_dbs+=("backorder_bench_$n")
+  build "$(series_db "backorder_bench_$n")" "$n"
+  scale_dbs+=("$(series_db "backorder_bench_$n")")
 done
-write_conf "$BUILD/backorder_bench.conf" backorder_bench 8189
-sed -i 's/^dbfilter = .*/dbfilter = ^backorder_bench/' "$BUILD/backorder_bench.conf"
+write_conf "$BUILD/$main_db.conf" "$main_db" 8189
+sed -i 's/^dbfilter = .*/dbfilter = ^backorder_bench/' "$BUILD/$main_db.conf"
 start=$(date +%s)
-"$VENV/bin/python" "$here/bench/bench.py" -c "$BUILD/backorder_bench.conf" \
-  --db backorder_bench --scale-dbs "${scale_dbs[@]}" ${BENCH_ARGS:-}
+"$VENV/bin/python" "$here/bench/bench.py" -c "$BUILD/$main_db.conf" \
+  --db "$main_db" --scale-dbs "${scale_dbs[@]}" ${BENCH_ARGS:-}
 say "measured in $(( $(date +%s) - start )) s"
