@@ -58,6 +58,17 @@ RULES_READ = (
     "uom.uom",
 )
 
+# Of those, what the definition of a backorder reads (``_backorder_qty_query``):
+# all that the lines' Backordered field flushes when it is read.
+BACKORDER_READS = (
+    "stock.move",
+    "sale.order",
+    "sale.order.line",
+    "backorder.po.link",
+    "product.product",
+    "product.template",
+)
+
 # Quantities are compared and linked in multiples of the product's rounding;
 # sums of such multiples may carry float noise below this.
 ROUNDING_NOISE = 0.0000001
@@ -68,9 +79,10 @@ class BackorderRules(models.AbstractModel):
     _description = "Backorder Link Rules"
 
     @api.model
-    def _flush_reads(self):
-        """Flush what the rules read (``RULES_READ``) before a query."""
-        for model in RULES_READ:
+    def _flush_reads(self, models=RULES_READ):
+        """Flush what the rules read (``RULES_READ``, or the ``models`` one
+        query reads) before a query."""
+        for model in models:
             if model in self.env:
                 self.env[model].flush_model()
 

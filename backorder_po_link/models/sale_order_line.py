@@ -7,17 +7,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 from odoo.tools.misc import format_date
 
+from .backorder_rules import BACKORDER_READS
 from .backorder_series import LINE_UOM, QTY_DIGITS
-
-# The models whose columns the definition of a backorder reads.
-BACKORDER_READS = (
-    "stock.move",
-    "sale.order",
-    "sale.order.line",
-    "backorder.po.link",
-    "product.product",
-    "product.template",
-)
 
 
 class SaleOrderLine(models.Model):
@@ -159,8 +150,7 @@ class SaleOrderLine(models.Model):
         ids = [line_id for line_id in self.ids if line_id]
         missing = {}
         if ids:
-            for model in BACKORDER_READS:
-                self.env[model].flush_model()
+            self.env["backorder.rules"]._flush_reads(BACKORDER_READS)
             missing = dict(
                 self.env.execute_query(
                     self.env["backorder.rules"]._backorder_qty_query(
@@ -350,7 +340,7 @@ class SaleOrderLine(models.Model):
         ids = [line_id for line_id in self._origin.ids if line_id]
         late = set()
         if ids:
-            self._backorder_flush_dates()
+            self.env["backorder.rules"]._flush_reads()
             late = {
                 row[0]
                 for row in self.env.execute_query(
@@ -371,20 +361,12 @@ class SaleOrderLine(models.Model):
             raise UserError(
                 self.env._("Late backorders can only be searched as true or false.")
             )
-        self._backorder_flush_dates()
+        self.env["backorder.rules"]._flush_reads()
         query = self.env["backorder.rules"]._late_sale_line_query(
             fields.Datetime.now(), learn=self._backorder_any_company_learns()
         )
         late = (operator == "=") == value
         return [("id", "in" if late else "not in", SQL("(%s)", query))]
-
-    def _backorder_flush_dates(self):
-        for model in BACKORDER_READS + (
-            "purchase.order",
-            "purchase.order.line",
-            "res.company",
-        ):
-            self.env[model].flush_model()
 
     def _backorder_any_company_learns(self):
         return bool(
