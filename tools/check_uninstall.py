@@ -12,19 +12,21 @@ assert module.state == "installed", module.state
 # a module extends under that module too; uninstalling keeps those).
 ours = []
 Data = env["ir.model.data"]
-for data in Data.search(
+field_ids = Data.search(
     [("module", "=", "backorder_po_link"), ("model", "=", "ir.model.fields")]
-):
-    field = env["ir.model.fields"].browse(data.res_id)
-    model = env.get(field.model)
-    shared = Data.search_count(
+).mapped("res_id")
+shared = set(
+    Data.search(
         [
             ("model", "=", "ir.model.fields"),
-            ("res_id", "=", field.id),
+            ("res_id", "in", field_ids),
             ("module", "!=", "backorder_po_link"),
         ]
-    )
-    if model is not None and not shared and field.store and field.ttype != "one2many":
+    ).mapped("res_id")
+)
+for field in env["ir.model.fields"].browse(sorted(set(field_ids) - shared)):
+    model = env.get(field.model)
+    if model is not None and field.store and field.ttype != "one2many":
         if field.ttype == "many2many":
             ours.append((model._fields[field.name].relation, None))
         else:
